@@ -1,0 +1,52 @@
+"""The REST API: blueprints, error mapping, local Swagger UI."""
+from __future__ import annotations
+
+from flask import Flask, send_from_directory
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from app.api import common
+from app.errors import DomainError
+from app.extensions import api, db
+
+
+def _stale(exc: Exception):
+    db.session.rollback()
+    return common.error_response(409, "conflict", "the object was changed by someone else meanwhile; reload and retry")
+
+
+def _integrity(exc: IntegrityError):
+    db.session.rollback()
+    return common.error_response(409, "conflict", "the change conflicts with existing data (a concurrent request?)")
+
+
+def init_api(app: Flask) -> None:
+    """Register the API blueprints and error handlers."""
+    from app.definitions.api import blp as definitions
+    from app.forms.api import blp as forms
+    from app.instances.api import blp as instances
+    from app.tasks.api import blp as tasks
+
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "info": {"description": "Lotse: BPMN orchestration for municipal integration management. "
+                                "Errors are {code, message, details}; collections are {items, total}."},
+    })
+    api.init_app(app)
+    for blueprint in (definitions, instances, tasks, forms):
+        api.register_blueprint(blueprint)
+    app.before_request(common.authenticate)
+    app.after_request(common.commit_on_success)
+    app.register_error_handler(DomainError, common.handle_domain_error)
+    app.register_error_handler(HTTPException, common.handle_http_error)
+    app.register_error_handler(StaleDataError, _stale)
+    app.register_error_handler(IntegrityError, _integrity)
+
+    import swagger_ui_bundle
+
+    @app.route("/api/docs/static/<path:filename>")
+    def swagger_static(filename: str):
+        """Swagger UI assets served from the installed package (no CDN)."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)

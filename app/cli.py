@@ -1,0 +1,163 @@
+"""The `lotse` command: Flask's CLI (run, routes, db ...) plus Lotse's own commands."""
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any, Callable
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app import create_app
+from app.directory import service as directory
+from app.errors import DomainError
+from app.extensions import db
+
+
+def _clock():
+    return current_app.extensions["lotse_clock"]
+
+
+def unit_of_work(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command as one transaction: commit on success, roll back and exit 1 on a domain error."""
+
+    @functools.wraps(func)
+    @with_appcontext
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = func(*args, **kwargs)
+            db.session.commit()
+            return result
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from exc
+
+    return wrapper
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def cli() -> None:
+    """Lotse — BPMN orchestration for municipal integration management."""
+
+
+@cli.group()
+def municipality() -> None:
+    """Municipalities (tenants)."""
+
+
+@municipality.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="Display name, e.g. 'Stadt Musterstadt'.")
+@unit_of_work
+def municipality_create(slug: str, name: str) -> None:
+    """Create a municipality."""
+    directory.create_municipality(db.session, slug=slug, name=name, clock=_clock())
+    click.echo(f"created municipality {slug}")
+
+
+@cli.group()
+def office() -> None:
+    """Offices of a municipality."""
+
+
+@office.command("create")
+@click.argument("slug")
+@click.argument("name")
+@unit_of_work
+def office_create(slug: str, name: str) -> None:
+    """Create office NAME in municipality SLUG (NAME is what BPMN lanes refer to)."""
+    directory.create_office(db.session, municipality=directory.get_municipality(db.session, slug), name=name)
+    click.echo(f"created office {name}")
+
+
+@office.command("list")
+@click.argument("slug")
+@unit_of_work
+def office_list(slug: str) -> None:
+    """List the offices of municipality SLUG, one name a line."""
+    for item in directory.list_offices(db.session, directory.get_municipality(db.session, slug).id):
+        click.echo(item.name)
+
+
+@cli.group()
+def user() -> None:
+    """Users and their roles."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--municipality", "municipality_slug", required=True)
+@click.option("--office", "office_name", default=None, help="Office name (needed for clerk and lead).")
+@click.option("--role", required=True, type=click.Choice(["clerk", "lead", "supervisor", "designer", "admin"]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--name", "display_name", default="", help="Display name.")
+@unit_of_work
+def user_create(username: str, municipality_slug: str, office_name: str | None, role: str, password_stdin: bool,
+                display_name: str) -> None:
+    """Create a user with a role."""
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if len(password) < 8:
+            raise click.ClickException("password must have at least 8 characters")
+    directory.create_user(db.session, municipality=directory.get_municipality(db.session, municipality_slug),
+                          username=username, role=role, office_name=office_name, password=password,
+                          display_name=display_name, clock=_clock())
+    click.echo(f"created user {username} ({role})")
+
+
+@cli.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", help="What the token is for.")
+@unit_of_work
+def token_create(username: str, name: str) -> None:
+    """Create a bearer token for USERNAME; the token is the last line printed."""
+    value = directory.create_token(db.session, username=username, clock=_clock(), name=name)
+    click.echo(f"token for {username} (shown once, store it safely):")
+    click.echo(value)
+
+
+@cli.command("demo")
+@click.option("--municipality", "slug", default="musterstadt", show_default=True)
+@unit_of_work
+def demo(slug: str) -> None:
+    """Seed a demo municipality with offices, users, models and cases (idempotent)."""
+    from app.demo import seed
+
+    for line in seed(db.session, slug=slug, clock=_clock()):
+        click.echo(line)
+
+
+@cli.command("scheduler")
+@click.option("--tick", type=float, default=None, help="Seconds between ticks (default: LOTSE_SCHEDULER_TICK_SECONDS or 1).")
+@with_appcontext
+def scheduler(tick: float | None) -> None:
+    """Run the timer scheduler in the foreground (start several on PostgreSQL)."""
+    import logging
+
+    from app.scheduler.runner import SchedulerRefused, build
+
+    app = current_app._get_current_object()
+    if tick:
+        app.config["SCHEDULER_TICK_SECONDS"] = tick
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        runner = build(app, blocking=True)
+    except SchedulerRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Lotse scheduler ticking every {app.config['SCHEDULER_TICK_SECONDS']} s (Ctrl+C to stop)")
+    try:
+        runner.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="lotse")

@@ -1,0 +1,50 @@
+"""Configuration: defaults, overridden from the environment (LOTSE_*) or by the caller."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,
+    "MAX_BPMN_BYTES": 5_000_000,
+    "MAX_CONTENT_LENGTH": 6_000_000,
+    "SCHEDULER_TICK_SECONDS": 1.0,
+    "EMBEDDED_SCHEDULER": False,
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "API_TITLE": "Lotse",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",
+    "JSON_SORT_KEYS": False,
+}
+
+
+def default_database_url(instance_path: str) -> str:
+    """SQLite file inside the instance folder: the embedded default."""
+    return "sqlite:///" + str(Path(instance_path) / "lotse.sqlite3")
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Read LOTSE_* environment variables into config keys."""
+    env = os.environ
+    config: dict[str, Any] = {
+        "SQLALCHEMY_DATABASE_URI": env.get("LOTSE_DATABASE_URL") or default_database_url(instance_path),
+    }
+    if env.get("LOTSE_SECRET_KEY"):
+        config["SECRET_KEY"] = env["LOTSE_SECRET_KEY"]
+    if env.get("LOTSE_SCHEDULER_TICK_SECONDS"):
+        config["SCHEDULER_TICK_SECONDS"] = float(env["LOTSE_SCHEDULER_TICK_SECONDS"])
+    if env.get("LOTSE_EMBEDDED_SCHEDULER"):
+        config["EMBEDDED_SCHEDULER"] = env["LOTSE_EMBEDDED_SCHEDULER"] not in ("0", "false", "no")
+    return config
+
+
+def normalize_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgresql:// URLs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url

@@ -1,0 +1,177 @@
+"""Directory service: municipalities, offices, users, roles and tokens."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.clock import Clock
+from app.directory.models import ROLES, ApiToken, Membership, Municipality, Office, User
+from app.errors import Conflict, Invalid, NotFound, Unauthorized
+
+_hasher = PasswordHasher()
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: the user, their municipality and roles per office."""
+
+    user_id: int | None
+    username: str
+    municipality_id: int
+    roles: frozenset[str] = field(default_factory=frozenset)
+    office_ids: frozenset[int] = field(default_factory=frozenset)
+    office_names: frozenset[str] = field(default_factory=frozenset)
+
+    def has(self, *roles: str) -> bool:
+        """True when the principal holds any of the given roles."""
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def audit_name(self) -> str:
+        """How the actor appears in the audit trail."""
+        return self.username
+
+
+def system_principal(municipality_id: int) -> Principal:
+    """The scheduler and other automatic actors."""
+    return Principal(None, "system", municipality_id, frozenset({"system"}))
+
+
+def slugify(name: str) -> str:
+    """A URL-safe slug from a German office name (umlauts transliterated)."""
+    table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
+    slug = re.sub(r"[^a-z0-9]+", "-", name.translate(table).lower()).strip("-")
+    return slug[:63] or "office"
+
+
+def create_municipality(session: Session, *, slug: str, name: str, clock: Clock) -> Municipality:
+    """Create a tenant; the slug must be new."""
+    if not SLUG_RE.match(slug):
+        raise Invalid(f"invalid municipality slug '{slug}': use lower-case letters, digits and '-'")
+    if session.scalar(select(Municipality).where(Municipality.slug == slug)):
+        raise Conflict(f"municipality '{slug}' exists already")
+    municipality = Municipality(slug=slug, name=name, created_at=clock.now())
+    session.add(municipality)
+    session.flush()
+    return municipality
+
+
+def get_municipality(session: Session, slug: str) -> Municipality:
+    """Find a municipality by slug."""
+    municipality = session.scalar(select(Municipality).where(Municipality.slug == slug))
+    if municipality is None:
+        raise NotFound(f"municipality '{slug}' not found")
+    return municipality
+
+
+def create_office(session: Session, *, municipality: Municipality, name: str) -> Office:
+    """Add an office; its name is what BPMN lanes refer to."""
+    name = name.strip()
+    if not name:
+        raise Invalid("office name must not be empty")
+    if find_office(session, municipality.id, name):
+        raise Conflict(f"office '{name}' exists already in '{municipality.slug}'")
+    office = Office(municipality_id=municipality.id, name=name, slug=slugify(name))
+    session.add(office)
+    session.flush()
+    return office
+
+
+def find_office(session: Session, municipality_id: int, name: str) -> Office | None:
+    """The office with this name (case-insensitive, trimmed) in a municipality."""
+    wanted = name.strip().casefold()
+    for office in session.scalars(select(Office).where(Office.municipality_id == municipality_id)):
+        if office.name.casefold() == wanted:
+            return office
+    return None
+
+
+def list_offices(session: Session, municipality_id: int) -> list[Office]:
+    """Offices of a municipality ordered by name."""
+    return list(session.scalars(select(Office).where(Office.municipality_id == municipality_id).order_by(Office.name)))
+
+
+def create_user(session: Session, *, municipality: Municipality, username: str, role: str, clock: Clock,
+                office_name: str | None = None, password: str | None = None, display_name: str = "") -> User:
+    """Create a user with one role (in an office, where the role needs one)."""
+    if role not in ROLES:
+        raise Invalid(f"unknown role '{role}'; roles are: {', '.join(ROLES)}")
+    if not re.match(r"^[A-Za-z0-9._@-]{2,64}$", username):
+        raise Invalid(f"invalid username '{username}'")
+    if session.scalar(select(User).where(User.username == username)):
+        raise Conflict(f"user '{username}' exists already")
+    office = None
+    if office_name:
+        office = find_office(session, municipality.id, office_name)
+        if office is None:
+            raise NotFound(f"office '{office_name}' not found in '{municipality.slug}'")
+    elif role in ("clerk", "lead"):
+        raise Invalid(f"role '{role}' needs an office (--office)")
+    user = User(municipality_id=municipality.id, username=username, display_name=display_name or username,
+                password_hash=_hasher.hash(password) if password else None, created_at=clock.now())
+    session.add(user)
+    session.flush()
+    session.add(Membership(municipality_id=municipality.id, user_id=user.id,
+                           office_id=office.id if office else None, role=role))
+    session.flush()
+    return user
+
+
+def verify_password(session: Session, username: str, password: str) -> User | None:
+    """The active user with this password, or None."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not user.password_hash:
+        _hasher.hash("timing-equalizer")  # don't reveal which usernames exist by answering faster
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, *, username: str, clock: Clock, name: str = "") -> str:
+    """Issue a bearer token for a user; the clear text is returned once and never stored."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"user '{username}' not found")
+    token = "lotse_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(municipality_id=user.municipality_id, user_id=user.id, token_hash=_token_hash(token),
+                         name=name, created_at=clock.now()))
+    session.flush()
+    return token
+
+
+def principal_for(session: Session, user: User) -> Principal:
+    """Collect a user's roles and offices."""
+    offices = {o.id: o.name for o in list_offices(session, user.municipality_id)}
+    memberships = user.memberships
+    office_ids = frozenset(m.office_id for m in memberships if m.office_id is not None)
+    return Principal(
+        user_id=user.id, username=user.username, municipality_id=user.municipality_id,
+        roles=frozenset(m.role for m in memberships), office_ids=office_ids,
+        office_names=frozenset(offices[i] for i in office_ids if i in offices),
+    )
+
+
+def authenticate_token(session: Session, token: str) -> Principal:
+    """Resolve a bearer token to a principal; 401 when unknown, revoked or inactive."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("unknown or revoked token")
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise Unauthorized("user is inactive")
+    return principal_for(session, user)

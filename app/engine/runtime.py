@@ -1,0 +1,268 @@
+"""Running SpiffWorkflow: build, restore and step workflows; nothing here knows Flask or SQL.
+
+The spec of a definition version is restored once per process and shared by every instance of that
+version; an instance's stored state leaves the spec out (it is ~60% of a full document).
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterator
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from app.engine.script_engine import make_script_engine
+
+TIMER_EVENT_TYPES = {"DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition"}
+GATEWAY_SPEC_TYPES = {"ExclusiveGateway", "InclusiveGateway"}
+
+_current_clock: contextvars.ContextVar[Any] = contextvars.ContextVar("lotse_engine_clock", default=None)
+
+
+class _ClockedDatetime(datetime):
+    """datetime whose now() asks the clock of the running step, so timers follow a fake clock in tests."""
+
+    @classmethod
+    def now(cls, tz=None):  # noqa: D102 - mirrors datetime.now
+        clock = _current_clock.get()
+        if clock is None:
+            return datetime.now(tz)
+        current = clock.now()
+        return current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
+
+
+# SpiffWorkflow reads the time from its timer module's `datetime` name; route it through our clock.
+_timer_module.datetime = _ClockedDatetime
+
+
+@contextlib.contextmanager
+def engine_clock(clock: Any) -> Iterator[None]:
+    """Run engine code with `clock` as the source of the current time."""
+    token = _current_clock.set(clock)
+    try:
+        yield
+    finally:
+        _current_clock.reset(token)
+
+
+_SERIALIZERS: dict[str, BpmnWorkflowSerializer] = {}
+
+
+def serializer_for(dialect: str) -> BpmnWorkflowSerializer:
+    """The serializer matching the parser that produced a spec (Spiff and Camunda differ)."""
+    if dialect not in _SERIALIZERS:
+        config = CAMUNDA_CONFIG if dialect == "camunda" else SPIFF_CONFIG
+        _SERIALIZERS[dialect] = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+    return _SERIALIZERS[dialect]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"value of type {type(value).__name__} cannot be stored in case data")
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON used for engine state and spec documents."""
+    return json.dumps(value, separators=(",", ":"), default=_json_default)
+
+
+@dataclass
+class ReadyUserTask:
+    """A user task the engine has made READY, as the orchestration layer needs it."""
+
+    engine_id: str
+    element_id: str
+    name: str
+    lane: str | None
+    process_id: str
+    data: dict[str, Any]
+
+
+@dataclass
+class Decision:
+    """A gateway decision taken during a step: which outgoing elements were activated."""
+
+    element_id: str
+    targets: list[str]
+
+
+@dataclass
+class StepReport:
+    """What happened during engine steps, for the audit trail."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    fired_timers: list[str] = field(default_factory=list)
+
+
+class NotWaiting(Exception):
+    """The workflow does not wait for what the caller tried to deliver (task not ready, no catch event)."""
+
+
+class EngineDefinition:
+    """A deployed definition version restored once: spec objects shared by all its instances."""
+
+    def __init__(self, dialect: str, spec_document: str, main_process_id: str):
+        self.dialect = dialect
+        self.main_process_id = main_process_id
+        self.serializer = serializer_for(dialect)
+        registry = self.serializer.registry
+        doc = json.loads(spec_document)
+        self.spec = registry.restore(doc["spec"])
+        self.subprocess_specs = {k: registry.restore(v) for k, v in doc["subprocess_specs"].items()}
+        self._converter = BpmnWorkflowConverter(BpmnWorkflow, registry)
+        self.script_engine = make_script_engine()
+
+    @staticmethod
+    def spec_document(dialect: str, spec: Any, subprocess_specs: dict[str, Any]) -> str:
+        """Serialize a parsed spec (with its subprocess specs) once, for storage with the definition."""
+        registry = serializer_for(dialect).registry
+        return dumps({
+            "spec": registry.convert(spec),
+            "subprocess_specs": {k: registry.convert(v) for k, v in subprocess_specs.items()},
+        })
+
+    def new_workflow(self, data: dict[str, Any] | None = None) -> BpmnWorkflow:
+        """A fresh workflow with the initial data on the root task (where scripts see it)."""
+        wf = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine)
+        if data:
+            wf.task_tree.data.update(data)
+        return wf
+
+    def dump_state(self, wf: BpmnWorkflow) -> str:
+        """Serialize an instance's state without the spec."""
+        dct = self.serializer.to_dict(wf)
+        dct.pop("spec", None)
+        dct.pop("subprocess_specs", None)
+        dct["serializer_version"] = self.serializer.VERSION
+        return dumps(dct)
+
+    def restore(self, state: str) -> BpmnWorkflow:
+        """Rebuild a workflow from stored state, reusing this definition's spec objects."""
+        dct = json.loads(state)
+        dct.pop("serializer_version", None)
+        conv = self._converter
+        wf = BpmnWorkflow(self.spec, self.subprocess_specs, deserializing=True, script_engine=self.script_engine)
+        wf.tasks = conv.mapping_from_dict(dct["tasks"], UUID, workflow=wf)
+        wf.task_tree = wf.tasks.get(UUID(dct["root"]))
+        conv.set_default_attributes(wf, dct)
+        conv.subprocesses_from_dict(dct["subprocesses"], wf)
+        wf.bpmn_events = self.serializer.registry.restore(dct.pop("bpmn_events", []))
+        return wf
+
+
+def run_steps(wf: BpmnWorkflow, *, refresh_timers: bool = False) -> StepReport:
+    """Run engine steps until only user tasks or waiting events remain; report decisions and timers."""
+    report = StepReport()
+
+    def did_complete(task: Any) -> None:
+        spec = task.task_spec
+        kind = type(spec).__name__
+        if kind in GATEWAY_SPEC_TYPES:
+            targets = [c.task_spec.name for c in task.children if c.state != TaskState.CANCELLED
+                       and c.state not in (TaskState.MAYBE, TaskState.LIKELY, TaskState.FUTURE)]
+            report.decisions.append(Decision(spec.name, targets))
+        event_def = getattr(spec, "event_definition", None)
+        if isinstance(event_def, TimerEventDefinition):
+            report.fired_timers.append(spec.name)
+
+    if refresh_timers:
+        wf.refresh_timers()
+    wf.do_engine_steps(did_complete_task=did_complete)
+    # do_engine_steps refreshes timers only at its end; a timer that became due needs one more pass.
+    while _has_ready_engine_tasks(wf):
+        wf.do_engine_steps(did_complete_task=did_complete)
+    return report
+
+
+def _has_ready_engine_tasks(wf: BpmnWorkflow) -> bool:
+    return any(not t.task_spec.manual for t in wf.get_tasks(state=TaskState.READY))
+
+
+def ready_user_tasks(wf: BpmnWorkflow) -> list[ReadyUserTask]:
+    """All READY user/manual tasks, including those inside subprocesses and call activities."""
+    result = []
+    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        spec = task.task_spec
+        result.append(ReadyUserTask(
+            engine_id=str(task.id), element_id=spec.name, name=spec.bpmn_name or spec.name,
+            lane=getattr(spec, "lane", None), process_id=task.workflow.spec.name, data=dict(task.data),
+        ))
+    return result
+
+
+def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
+    """Earliest due time of the timers the workflow waits for (None when none)."""
+    dues = []
+    for event in wf.waiting_events():
+        if event.event_type not in TIMER_EVENT_TYPES or event.value is None:
+            continue
+        value = event.value["next"] if isinstance(event.value, dict) else event.value
+        dues.append(TimerEventDefinition.get_datetime(value))
+    return min(dues).astimezone(timezone.utc) if dues else None
+
+
+def waiting_message_names(wf: BpmnWorkflow) -> list[str]:
+    """Names of the messages the workflow waits for."""
+    return sorted({e.name for e in wf.waiting_events() if e.event_type == "MessageEventDefinition" and e.name})
+
+
+def complete_user_task(wf: BpmnWorkflow, engine_id: str, data: dict[str, Any]) -> None:
+    """Merge the submitted data into a READY user task and run it."""
+    task = wf.get_task_from_id(UUID(engine_id))
+    if task is None or task.state != TaskState.READY:
+        raise NotWaiting(f"task {engine_id} is not ready in the engine")
+    task.data.update(data)
+    task.run()
+
+
+_MERGE_PAYLOAD = "__lotse_merge_payload__"
+_camunda_update_task_data = CamundaMessageEventDefinition.update_task_data
+
+
+def _merge_or_store(self: Any, my_task: Any) -> None:
+    """Camunda messages store the payload under one variable; ours merge it into the case data instead."""
+    event_data = my_task.internal_data.get(self.name) or {}
+    if event_data.get("result_var") == _MERGE_PAYLOAD:
+        my_task.set_data(**(event_data.get("payload") or {}))
+    else:
+        _camunda_update_task_data(self, my_task)
+
+
+CamundaMessageEventDefinition.update_task_data = _merge_or_store
+
+
+def send_message(wf: BpmnWorkflow, name: str, payload: dict[str, Any] | None) -> None:
+    """Deliver a message to the catch event waiting for it (payload merged into the data); NotWaiting when none waits."""
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        event_def = getattr(task.task_spec, "event_definition", None)
+        if event_def is not None and type(event_def).__name__ == "MessageEventDefinition" and event_def.name == name:
+            if isinstance(event_def, CamundaMessageEventDefinition):
+                wf.send_event(BpmnEvent(event_def, {"payload": payload or {}, "result_var": _MERGE_PAYLOAD}))
+            else:
+                wf.send_event(BpmnEvent(event_def, payload or {}))
+            return
+    raise NotWaiting(f"the instance does not wait for message '{name}'")
+
+
+def workflow_data(wf: BpmnWorkflow) -> dict[str, Any]:
+    """The case data as seen from the latest task (the data the caller may show)."""
+    if wf.completed:
+        return dict(wf.data)
+    last = wf.last_task or wf.task_tree
+    return dict(last.data)

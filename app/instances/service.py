@@ -1,0 +1,117 @@
+"""Starting, reading and cancelling instances."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import orchestration
+from app.audit import service as audit
+from app.clock import Clock
+from app.definitions.models import ProcessDefinition
+from app.definitions.service import latest
+from app.directory.service import Principal
+from app.engine import runtime
+from app.errors import Forbidden, Invalid, NotFound
+from app.instances.access import visible_instances
+from app.instances.models import INSTANCE_STATUSES, Incident, ProcessInstance
+from app.tasks.models import HumanTask
+
+STARTERS = ("clerk", "lead", "designer", "admin")
+
+
+def start_instance(session: Session, *, actor: Principal, process_key: str, business_key: str,
+                   data: dict[str, Any] | None, clock: Clock, definition_id: int | None = None) -> ProcessInstance:
+    """Start a case on the newest version of a process (or a given version) and run it to its first wait."""
+    if not actor.has(*STARTERS):
+        raise Forbidden("only clerks, designers and admins start cases")
+    business_key = (business_key or "").strip()
+    if not business_key:
+        raise Invalid("business_key (the case reference) is required", details={"fields": {"business_key": "required"}})
+    if definition_id is not None:
+        definition = session.get(ProcessDefinition, definition_id)
+        if definition is None or definition.municipality_id != actor.municipality_id:
+            raise NotFound(f"definition {definition_id} not found")
+    else:
+        definition = latest(session, actor.municipality_id, process_key)
+        if definition is None:
+            raise NotFound(f"no process with key '{process_key}' is deployed")
+    engine = orchestration.engine_for(definition)
+    with runtime.engine_clock(clock):
+        wf = engine.new_workflow(data or {})
+    instance = ProcessInstance(municipality_id=actor.municipality_id, definition_id=definition.id,
+                               business_key=business_key, status="running", state=engine.dump_state(wf),
+                               started_by=actor.username, started_at=clock.now())
+    session.add(instance)
+    session.flush()
+    orchestration.execute(session, instance, orchestration.Operation("start", data=data or {}), actor=actor,
+                          clock=clock, wf=wf)
+    return instance
+
+
+def get_instance(session: Session, *, actor: Principal, instance_id: int) -> ProcessInstance:
+    """An instance the caller may see (404 otherwise)."""
+    instance = session.scalar(visible_instances(select(ProcessInstance), actor).where(ProcessInstance.id == instance_id))
+    if instance is None:
+        raise NotFound(f"instance {instance_id} not found")
+    return instance
+
+
+def list_instances(session: Session, *, actor: Principal, status: str | None = None, process_key: str | None = None,
+                   business_key: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[ProcessInstance], int]:
+    """Instances the caller may see, newest first."""
+    query = visible_instances(select(ProcessInstance), actor)
+    if status:
+        if status not in INSTANCE_STATUSES:
+            raise Invalid(f"unknown status '{status}'; one of {', '.join(INSTANCE_STATUSES)}")
+        query = query.where(ProcessInstance.status == status)
+    if business_key:
+        query = query.where(ProcessInstance.business_key == business_key)
+    if process_key:
+        query = query.join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id).where(
+            ProcessDefinition.key == process_key)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(ProcessInstance.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def instance_details(session: Session, instance: ProcessInstance) -> dict[str, Any]:
+    """Status, definition, active tasks, open incidents and current data of an instance."""
+    definition = session.get(ProcessDefinition, instance.definition_id)
+    engine = orchestration.engine_for(definition)
+    wf = engine.restore(instance.state)
+    tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                         HumanTask.status == "open").order_by(HumanTask.id)))
+    incidents = list(session.scalars(select(Incident).where(Incident.instance_id == instance.id,
+                                                            Incident.status == "open")))
+    return {"definition": definition, "active_tasks": tasks, "incidents": incidents,
+            "data": runtime.workflow_data(wf)}
+
+
+def cancel_instance(session: Session, *, actor: Principal, instance_id: int, clock: Clock,
+                    reason: str | None = None) -> ProcessInstance:
+    """Cancel a running case (supervisors and admins); its open tasks are withdrawn."""
+    get_instance(session, actor=actor, instance_id=instance_id)
+    if not actor.has("supervisor", "admin"):
+        raise Forbidden("only supervisors and admins cancel cases")
+    instance = orchestration.lock_instance(session, instance_id, actor.municipality_id)
+    if instance.status in ("completed", "cancelled"):
+        from app.errors import Conflict
+        raise Conflict(f"instance {instance_id} is already {instance.status}")
+    definition = session.get(ProcessDefinition, instance.definition_id)
+    engine = orchestration.engine_for(definition)
+    wf = engine.restore(instance.state)
+    wf.cancel()
+    now = clock.now()
+    for task in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")):
+        task.status, task.completed_at = "cancelled", now
+    for incident in session.scalars(select(Incident).where(Incident.instance_id == instance.id, Incident.status == "open")):
+        incident.status, incident.resolved_at, incident.resolved_by = "cancelled", now, actor.username
+    instance.state = engine.dump_state(wf)
+    instance.status, instance.ended_at = "cancelled", now
+    orchestration.clear_instance_waits(session, instance)
+    audit.record(session, municipality_id=instance.municipality_id, kind="instance_cancelled", actor=actor.username,
+                 at=now, instance=instance, details={"reason": reason} if reason else {})
+    session.flush()
+    return instance

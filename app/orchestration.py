@@ -1,0 +1,272 @@
+"""Advancing an instance: the one place where engine steps, human tasks, timers and audit meet.
+
+Every operation on an instance (start, complete a task, fire timers, deliver a message, retry) goes
+through `execute()`: the instance row is locked, the workflow restored, the operation applied and the
+engine stepped; then human tasks, the timer column, message subscriptions and audit events are written
+in the same transaction. A failing step is rolled back to a savepoint and recorded as an incident.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+
+from app.audit import service as audit
+from app.clock import Clock
+from app.definitions.models import ProcessDefinition
+from app.directory.models import Office
+from app.directory.service import Principal, find_office
+from app.engine import runtime
+from app.engine.expressions import ExpressionError
+from app.errors import Conflict, Invalid, NotFound
+from app.instances.models import Incident, MessageWait, ProcessInstance
+from app.tasks.due import compute_due_dates
+from app.tasks.models import HumanTask
+
+_engine_cache: dict[tuple[int, str], runtime.EngineDefinition] = {}
+_engine_cache_lock = threading.Lock()
+
+
+class IncidentRaised(Invalid):
+    """A step failed; its changes were rolled back and an incident was recorded (kept on commit)."""
+
+    code = "incident_raised"
+    keep_changes = True
+
+
+@dataclass
+class Operation:
+    """What to do to an instance; stored with an incident so it can be retried."""
+
+    kind: str  # start | complete | timer | message
+    engine_task_id: str | None = None
+    human_task_id: int | None = None
+    data: dict[str, Any] | None = None
+    message_name: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for the incident row."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Operation:
+        """Rebuild from the incident row."""
+        return cls(**value)
+
+
+def engine_for(definition: ProcessDefinition) -> runtime.EngineDefinition:
+    """The restored spec of a definition version, shared by all instances in this process."""
+    # Keyed with the content hash too: a recreated database may reuse ids for other models.
+    cache_key = (definition.id, definition.sha256)
+    engine = _engine_cache.get(cache_key)
+    if engine is None:
+        with _engine_cache_lock:
+            engine = _engine_cache.get(cache_key)
+            if engine is None:
+                engine = runtime.EngineDefinition(definition.dialect, definition.spec_document,
+                                                  definition.key)
+                _engine_cache[cache_key] = engine
+    return engine
+
+
+def lock_instance(session: Session, instance_id: int, municipality_id: int) -> ProcessInstance:
+    """Load an instance FOR UPDATE (PostgreSQL); 404 when it is not in the caller's municipality."""
+    instance = session.scalar(select(ProcessInstance).where(
+        ProcessInstance.id == instance_id, ProcessInstance.municipality_id == municipality_id,
+    ).with_for_update())
+    if instance is None:
+        raise NotFound(f"instance {instance_id} not found")
+    return instance
+
+
+def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal, clock: Clock,
+            wf: Any = None) -> Any:
+    """Apply an operation and step the engine; on engine failure record an incident and raise."""
+    definition = session.get(ProcessDefinition, instance.definition_id)
+    engine = engine_for(definition)
+    savepoint = session.begin_nested()
+    try:
+        with runtime.engine_clock(clock):
+            if wf is None:
+                wf = engine.restore(instance.state)
+            _apply(wf, op)
+            report = runtime.run_steps(wf, refresh_timers=op.kind == "timer")
+        _record_operation(session, instance, op, actor=actor, now=clock.now())
+        _sync(session, instance, definition, engine, wf, report, actor=actor, clock=clock, op=op)
+        savepoint.commit()
+        return wf
+    except runtime.NotWaiting as exc:
+        savepoint.rollback()
+        raise Conflict(str(exc)) from exc
+    except (SpiffWorkflowException, ExpressionError) as exc:
+        savepoint.rollback()
+        element_id, message = _describe_failure(exc)
+        incident = raise_incident(session, instance, op, element_id=element_id, message=message,
+                                  actor=actor, clock=clock)
+        raise IncidentRaised(
+            f"step failed at element '{element_id}': {message} (incident {incident.id})",
+            details={"incident_id": incident.id, "element_id": element_id, "instance_id": instance.id},
+        ) from exc
+
+
+def _apply(wf: Any, op: Operation) -> None:
+    if op.kind == "complete":
+        runtime.complete_user_task(wf, op.engine_task_id, op.data or {})
+    elif op.kind == "message":
+        runtime.send_message(wf, op.message_name, op.data)
+
+
+def _record_operation(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal,
+                      now: datetime) -> None:
+    mid = instance.municipality_id
+    if op.kind == "start":
+        audit.record(session, municipality_id=mid, kind="instance_started", actor=actor.audit_name, at=now,
+                     instance=instance, details={"business_key": instance.business_key,
+                                                 "definition_id": instance.definition_id,
+                                                 "fields": sorted((op.data or {}).keys())})
+    elif op.kind == "complete" and op.human_task_id is not None:
+        task = session.get(HumanTask, op.human_task_id)
+        task.status, task.completed_at, task.completed_by = "completed", now, actor.username
+        audit.record(session, municipality_id=mid, kind="task_completed", actor=actor.audit_name, at=now,
+                     instance=instance, office=office_name(session, task.office_id), element_id=task.element_id,
+                     details={"task_id": task.id, "fields": sorted((op.data or {}).keys())})
+    elif op.kind == "message":
+        audit.record(session, municipality_id=mid, kind="message_correlated", actor=actor.audit_name, at=now,
+                     instance=instance, details={"message": op.message_name,
+                                                 "fields": sorted((op.data or {}).keys())})
+
+
+def _describe_failure(exc: Exception) -> tuple[str | None, str]:
+    task = getattr(exc, "task", None)
+    element_id = task.task_spec.name if task is not None else getattr(exc, "id", None)
+    message = getattr(exc, "error_line", None) and str(exc) or str(exc)
+    if isinstance(exc, WorkflowException) and getattr(exc, "__cause__", None) is not None:
+        message = f"{exc}: {exc.__cause__}"
+    return element_id, message
+
+
+def raise_incident(session: Session, instance: ProcessInstance, op: Operation, *, element_id: str | None,
+                   message: str, actor: Principal, clock: Clock) -> Incident:
+    """Record a failed step on the instance and mark it as having an incident."""
+    incident = Incident(municipality_id=instance.municipality_id, instance_id=instance.id, element_id=element_id,
+                        message=message[:4000], operation=op.to_json(), created_at=clock.now())
+    session.add(incident)
+    instance.status = "incident"
+    session.flush()
+    audit.record(session, municipality_id=instance.municipality_id, kind="incident_raised", actor=actor.audit_name,
+                 at=clock.now(), instance=instance, element_id=element_id,
+                 details={"incident_id": incident.id, "message": message[:1000], "operation": op.kind})
+    session.flush()
+    return incident
+
+
+def _sync(session: Session, instance: ProcessInstance, definition: ProcessDefinition,
+          engine: runtime.EngineDefinition, wf: Any, report: runtime.StepReport, *, actor: Principal,
+          clock: Clock, op: Operation) -> None:
+    now = clock.now()
+    mid = instance.municipality_id
+    summary = definition.summary
+    for timer_id in report.fired_timers:
+        audit.record(session, municipality_id=mid, kind="timer_fired", actor="system", at=now,
+                     instance=instance, element_id=timer_id)
+    flows = summary.get("flows", {})
+    for decision in report.decisions:
+        taken = [{"target": t, "flow": flows.get(decision.element_id, {}).get(t)} for t in decision.targets]
+        audit.record(session, municipality_id=mid, kind="gateway_decided", actor="system", at=now,
+                     instance=instance, element_id=decision.element_id, details={"taken": taken})
+
+    ready = {t.engine_id: t for t in runtime.ready_user_tasks(wf)}
+    open_tasks = {t.engine_task_id: t for t in session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
+    for engine_id, task in open_tasks.items():
+        if engine_id not in ready and not (op.kind == "complete" and engine_id == op.engine_task_id):
+            task.status = "cancelled"
+            task.completed_at = now
+            audit.record(session, municipality_id=mid, kind="task_cancelled", actor="system", at=now,
+                         instance=instance, element_id=task.element_id, details={"task_id": task.id})
+    offices = _office_names(session, mid)
+    for engine_id, ready_task in ready.items():
+        if engine_id in open_tasks:
+            continue
+        _create_human_task(session, instance, definition, ready_task, offices, now)
+
+    instance.state = engine.dump_state(wf)
+    instance.next_timer_at = runtime.next_timer_at(wf)
+    _sync_message_waits(session, instance, runtime.waiting_message_names(wf))
+    if wf.completed and instance.status not in ("completed", "cancelled"):
+        instance.status = "completed"
+        instance.ended_at = now
+        audit.record(session, municipality_id=mid, kind="instance_completed", actor=actor.audit_name, at=now,
+                     instance=instance)
+    session.flush()
+
+
+def _office_names(session: Session, municipality_id: int) -> dict[str, Office]:
+    return {o.name.casefold(): o for o in session.scalars(select(Office).where(Office.municipality_id == municipality_id))}
+
+
+def resolve_office(info: dict[str, Any], lane: str | None, offices: dict[str, Office]) -> Office | None:
+    """Lane name = office name; otherwise the first candidate group that names an office."""
+    for name in [lane, *info.get("candidate_groups", [])]:
+        if name and name.strip().casefold() in offices:
+            return offices[name.strip().casefold()]
+    for name in info.get("candidate_groups", []):
+        for office in offices.values():
+            if office.slug == name.strip().lower():
+                return office
+    return None
+
+
+def _create_human_task(session: Session, instance: ProcessInstance, definition: ProcessDefinition,
+                       ready: runtime.ReadyUserTask, offices: dict[str, Office], now: datetime) -> HumanTask:
+    info = definition.summary.get("user_tasks", {}).get(ready.element_id, {})
+    office = resolve_office(info, ready.lane, offices)
+    due_at, follow_up_at = compute_due_dates(info, now, ready.data)
+    task = HumanTask(municipality_id=instance.municipality_id, instance_id=instance.id, engine_task_id=ready.engine_id,
+                     element_id=ready.element_id, name=ready.name, process_key=definition.key,
+                     business_key=instance.business_key, office_id=office.id if office else None,
+                     status="open", form_key=info.get("form_key"), calendar=info.get("calendar"),
+                     legal_source=info.get("legal_source"), created_at=now, due_at=due_at,
+                     follow_up_at=follow_up_at)
+    session.add(task)
+    session.flush()
+    audit.record(session, municipality_id=instance.municipality_id, kind="task_created", actor="system", at=now,
+                 instance=instance, office=office.name if office else None, element_id=ready.element_id,
+                 details={"task_id": task.id, "name": ready.name,
+                          "due_at": due_at.isoformat() if due_at else None})
+    return task
+
+
+def _sync_message_waits(session: Session, instance: ProcessInstance, names: list[str]) -> None:
+    existing = {w.message_name: w for w in session.scalars(select(MessageWait).where(
+        MessageWait.instance_id == instance.id))}
+    for name, wait in existing.items():
+        if name not in names:
+            session.delete(wait)
+    for name in names:
+        if name not in existing:
+            session.add(MessageWait(municipality_id=instance.municipality_id, instance_id=instance.id,
+                                    message_name=name))
+
+
+def clear_instance_waits(session: Session, instance: ProcessInstance) -> None:
+    """Forget message subscriptions and timers of an instance that ended."""
+    session.execute(delete(MessageWait).where(MessageWait.instance_id == instance.id))
+    instance.next_timer_at = None
+
+
+def office_name(session: Session, office_id: int | None) -> str | None:
+    """Name of an office id (None stays None)."""
+    if office_id is None:
+        return None
+    office = session.get(Office, office_id)
+    return office.name if office else None
+
+
+__all__ = ["Operation", "IncidentRaised", "execute", "lock_instance", "engine_for", "raise_incident",
+           "resolve_office", "clear_instance_waits", "office_name", "find_office"]

@@ -1,0 +1,44 @@
+"""Due and follow-up dates of a new human task, from the model's properties."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from app.engine.calendar import DeadlineError, due_at
+from app.engine.juel import is_juel
+
+_JUEL_NAME = re.compile(r"^[#$]\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}$")
+
+
+def _camunda_date(raw: str | None, now: datetime, data: dict[str, Any]) -> datetime | None:
+    """camunda:dueDate is an ISO date-time, an ISO period, or ${variable} holding either."""
+    if not raw:
+        return None
+    value: Any = raw.strip()
+    if is_juel(value):
+        match = _JUEL_NAME.match(value)
+        value = data.get(match.group(1)) if match else None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else None
+    if not isinstance(value, str) or not value:
+        return None
+    if value.startswith("P"):
+        try:
+            return due_at(now, value)
+        except DeadlineError:
+            return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def compute_due_dates(info: dict[str, Any], now: datetime, data: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """(due_at, follow_up_at) for a task created at `now`: lotse:dueIn first, camunda:dueDate second."""
+    calendar = info.get("calendar") or "kalendertage"
+    due = due_at(now, info["due_in"], calendar) if info.get("due_in") else _camunda_date(info.get("camunda_due_date"), now, data)
+    follow = (due_at(now, info["follow_up_in"], calendar) if info.get("follow_up_in")
+              else _camunda_date(info.get("camunda_follow_up_date"), now, data))
+    return due, follow

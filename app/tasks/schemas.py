@@ -1,0 +1,68 @@
+"""Task API schemas."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.api.common import PageArgs
+
+
+class TaskSchema(Schema):
+    """A human task as clerks see it."""
+
+    id = fields.Integer()
+    name = fields.String()
+    element_id = fields.String()
+    office = fields.String(allow_none=True)
+    instance_id = fields.Integer()
+    process_key = fields.String()
+    business_key = fields.String()
+    assignee = fields.String(allow_none=True)
+    status = fields.String()
+    form_key = fields.String(allow_none=True)
+    calendar = fields.String(allow_none=True)
+    legal_source = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    follow_up_at = fields.DateTime(allow_none=True)
+    escalated_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    revision = fields.Integer()
+
+
+class TaskPageSchema(Schema):
+    """A page of tasks."""
+
+    items = fields.List(fields.Nested(TaskSchema))
+    total = fields.Integer()
+
+
+class TaskQuerySchema(PageArgs):
+    """Inbox filters (Camunda's GET /task, in snake_case)."""
+
+    status = fields.String(load_default="open", validate=validate.OneOf(["open", "completed", "cancelled", "all"]))
+    assignee = fields.String(metadata={"description": "a username, or 'me'"})
+    unassigned = fields.Boolean(load_default=False)
+    process_key = fields.String()
+    business_key = fields.String()
+    office = fields.String()
+    instance_id = fields.Integer()
+    due_before = fields.AwareDateTime(default_timezone=None)
+    due_after = fields.AwareDateTime(default_timezone=None)
+    overdue = fields.Boolean(load_default=False)
+    sort_by = fields.String(load_default="due_at", validate=validate.OneOf(["due_at", "created_at", "id"]))
+    sort_order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+
+
+class CompleteSchema(Schema):
+    """Body of POST /api/tasks/{id}/complete."""
+
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class CompletedSchema(Schema):
+    """Result of a completion: the task and where the case went."""
+
+    task = fields.Nested(TaskSchema)
+    next_tasks = fields.List(fields.Nested(TaskSchema))
+    instance_status = fields.String()

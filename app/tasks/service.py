@@ -1,0 +1,145 @@
+"""The inbox: listing, claiming, releasing and completing human tasks."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from app import orchestration
+from app.audit import service as audit
+from app.clock import Clock
+from app.directory.service import Principal
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.forms.service import validate_submission
+from app.instances.models import ProcessInstance
+from app.tasks.models import TASK_STATUSES, HumanTask
+
+MUNICIPALITY_WIDE_READERS = ("supervisor", "admin")
+SORTS = {"due_at": HumanTask.due_at, "created_at": HumanTask.created_at, "id": HumanTask.id}
+
+
+def visible_tasks(query: Select, actor: Principal) -> Select:
+    """Clerks and leads see their offices' tasks; supervisors and admins the whole municipality."""
+    query = query.where(HumanTask.municipality_id == actor.municipality_id)
+    if actor.has(*MUNICIPALITY_WIDE_READERS):
+        return query
+    return query.where(HumanTask.office_id.in_(actor.office_ids or {-1}))
+
+
+def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str = "open", assignee: str | None = None,
+               unassigned: bool = False, process_key: str | None = None, business_key: str | None = None,
+               office: str | None = None, due_before: datetime | None = None, due_after: datetime | None = None,
+               overdue: bool = False, instance_id: int | None = None, sort_by: str = "due_at",
+               sort_order: str = "asc", limit: int = 50, offset: int = 0) -> tuple[list[HumanTask], int]:
+    """The inbox query: filters as in Camunda's GET /task, always scoped to the caller."""
+    query = visible_tasks(select(HumanTask), actor)
+    if status != "all":
+        if status not in TASK_STATUSES:
+            raise Invalid(f"unknown status '{status}'; one of {', '.join(TASK_STATUSES)} or all")
+        query = query.where(HumanTask.status == status)
+    if assignee:
+        query = query.where(HumanTask.assignee == (actor.username if assignee == "me" else assignee))
+    if unassigned:
+        query = query.where(HumanTask.assignee.is_(None))
+    if process_key:
+        query = query.where(HumanTask.process_key == process_key)
+    if business_key:
+        query = query.where(HumanTask.business_key == business_key)
+    if instance_id is not None:
+        query = query.where(HumanTask.instance_id == instance_id)
+    if office:
+        from app.directory.service import find_office
+        found = find_office(session, actor.municipality_id, office)
+        query = query.where(HumanTask.office_id == (found.id if found else -1))
+    if due_before:
+        query = query.where(HumanTask.due_at < due_before)
+    if due_after:
+        query = query.where(HumanTask.due_at > due_after)
+    if overdue:
+        query = query.where(HumanTask.status == "open", HumanTask.due_at < now)
+    if sort_by not in SORTS:
+        raise Invalid(f"unknown sort_by '{sort_by}'; one of {', '.join(SORTS)}")
+    column = SORTS[sort_by]
+    order = column.desc() if sort_order == "desc" else column.asc()
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    # Tasks without a due date sort after dated ones in both databases.
+    rows = session.scalars(query.order_by(column.is_(None), order, HumanTask.id).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def get_task(session: Session, *, actor: Principal, task_id: int) -> HumanTask:
+    """A task the caller may see (404 otherwise)."""
+    task = session.scalar(visible_tasks(select(HumanTask), actor).where(HumanTask.id == task_id))
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+def _may_work(actor: Principal, task: HumanTask) -> bool:
+    if actor.has("admin"):
+        return True
+    return actor.has("clerk", "lead") and task.office_id in actor.office_ids
+
+
+def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[HumanTask, ProcessInstance]:
+    task = get_task(session, actor=actor, task_id=task_id)
+    if not _may_work(actor, task):
+        raise Forbidden("only clerks and leads of the task's office work on it")
+    instance = orchestration.lock_instance(session, task.instance_id, actor.municipality_id)
+    session.refresh(task)
+    if task.status != "open":
+        raise Conflict(f"task {task_id} is already {task.status}")
+    return task, instance
+
+
+def claim(session: Session, *, actor: Principal, task_id: int, clock: Clock) -> HumanTask:
+    """Take a task; a task claimed by someone else is a conflict."""
+    task, instance = _lock_for_action(session, actor, task_id)
+    if task.assignee == actor.username:
+        return task
+    if task.assignee is not None:
+        raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
+    task.assignee = actor.username
+    audit.record(session, municipality_id=task.municipality_id, kind="task_claimed", actor=actor.username,
+                 at=clock.now(), instance=instance, office=orchestration.office_name(session, task.office_id),
+                 element_id=task.element_id, details={"task_id": task.id, "old": None, "new": actor.username})
+    session.flush()
+    return task
+
+
+def unclaim(session: Session, *, actor: Principal, task_id: int, clock: Clock) -> HumanTask:
+    """Give a task back to the office queue (the assignee, a lead or an admin)."""
+    task, instance = _lock_for_action(session, actor, task_id)
+    if task.assignee is None:
+        return task
+    if task.assignee != actor.username and not actor.has("lead", "admin"):
+        raise Conflict(f"task {task_id} is claimed by {task.assignee}")
+    old = task.assignee
+    task.assignee = None
+    audit.record(session, municipality_id=task.municipality_id, kind="task_unclaimed", actor=actor.username,
+                 at=clock.now(), instance=instance, office=orchestration.office_name(session, task.office_id),
+                 element_id=task.element_id, details={"task_id": task.id, "old": old, "new": None})
+    session.flush()
+    return task
+
+
+def complete(session: Session, *, actor: Principal, task_id: int, data: dict[str, Any] | None,
+             clock: Clock) -> HumanTask:
+    """Complete a task with form data; the engine advances in the same transaction."""
+    task, instance = _lock_for_action(session, actor, task_id)
+    if task.assignee is not None and task.assignee != actor.username:
+        raise Conflict(f"task {task_id} is claimed by {task.assignee}")
+    data = data or {}
+    if task.form_key:
+        data = validate_submission(session, municipality_id=task.municipality_id, form_key=task.form_key, data=data)
+    orchestration.execute(session, instance, orchestration.Operation(
+        "complete", engine_task_id=task.engine_task_id, human_task_id=task.id, data=data), actor=actor, clock=clock)
+    return task
+
+
+def next_tasks(session: Session, task: HumanTask) -> list[HumanTask]:
+    """Open tasks of the same instance created with or after this one: where the case went."""
+    return list(session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == task.instance_id, HumanTask.status == "open", HumanTask.id > task.id)))

@@ -1,0 +1,60 @@
+"""Failing steps become incidents that admins retry; messages reach waiting cases or start new ones."""
+from __future__ import annotations
+
+
+def test_failing_step_rolls_back_and_raises_an_incident_that_admin_retries(api):
+    api.deploy("failing.bpmn")
+    case = api.start("quote_berechnen", "AZ-Q1", user="jc").get_json()
+    task = case["active_tasks"][0]
+    response = api.as_("jc").post(f"/api/tasks/{task['id']}/complete", {"data": {"betrag": 100, "anzahl": 0}})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["code"] == "incident_raised" and body["details"]["element_id"] == "st_quote"
+    # the completion was rolled back: the task is still open, the case shows the incident
+    assert api.as_("jc").get(f"/api/tasks/{task['id']}").get_json()["status"] == "open"
+    detail = api.as_("super").get(f"/api/instances/{case['id']}").get_json()
+    assert detail["status"] == "incident"
+    [incident] = detail["incidents"]
+    assert incident["element_id"] == "st_quote" and "zero" in incident["message"].lower()
+    listed = api.as_("super").get("/api/incidents").get_json()
+    assert [i["id"] for i in listed["items"]] == [incident["id"]]
+    assert api.as_("super").post(f"/api/incidents/{incident['id']}/retry").status_code == 403
+    retried = api.as_("admin").post(f"/api/incidents/{incident['id']}/retry", {"data": {"anzahl": 4}})
+    assert retried.status_code == 200, retried.get_json()
+    assert retried.get_json()["status"] == "resolved"
+    detail = api.as_("super").get(f"/api/instances/{case['id']}").get_json()
+    assert detail["status"] == "running" and detail["data"]["quote"] == 25
+    assert [t["element_id"] for t in detail["active_tasks"]] == ["ut_weiter"]
+    kinds = [e["kind"] for e in api.as_("super").get(f"/api/instances/{case['id']}/audit").get_json()["items"]]
+    assert kinds == ["instance_started", "task_created", "incident_raised", "incident_retried", "task_completed",
+                     "task_created"]
+    assert api.as_("admin").post(f"/api/incidents/{incident['id']}/retry").status_code == 409
+
+
+def test_message_reaches_the_waiting_case_by_business_key(api):
+    api.deploy("messages.bpmn")
+    one = api.start("unterlagen_warten", "AZ-M1").get_json()
+    api.start("unterlagen_warten", "AZ-M2")
+    assert one["active_tasks"] == []
+    ambiguous = api.as_("abh").post("/api/messages", {"name": "Unterlagen_eingegangen"})
+    assert ambiguous.status_code == 409
+    response = api.as_("abh").post("/api/messages", {"name": "Unterlagen_eingegangen", "business_key": "AZ-M1",
+                                                      "payload": {"seiten": 12}})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"instance_id": one["id"], "started": False}
+    detail = api.as_("super").get(f"/api/instances/{one['id']}").get_json()
+    assert [t["element_id"] for t in detail["active_tasks"]] == ["ut_sichten"]
+    again = api.as_("abh").post("/api/messages", {"name": "Unterlagen_eingegangen", "business_key": "AZ-M1"})
+    assert again.status_code == 404
+    unknown = api.as_("abh").post("/api/messages", {"name": "Gibt_es_nicht", "business_key": "AZ-M1"})
+    assert unknown.status_code == 404 and "Gibt_es_nicht" in unknown.get_json()["message"]
+
+
+def test_message_start_event_starts_a_case(api):
+    api.deploy("message_start.bpmn")
+    response = api.as_("jc").post("/api/messages", {"name": "Neuer_Fall", "business_key": "AZ-N1",
+                                                     "payload": {"quelle": "BAMF"}})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["started"] is True
+    [task] = api.as_("jc").tasks()
+    assert task["element_id"] == "ut_anlegen" and task["business_key"] == "AZ-N1"
