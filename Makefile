@@ -5,15 +5,24 @@ BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-sqlite migrate-check clean
+.PHONY: install catalogs run test test-sqlite migrate-check clean bench bench-quick
 
-install: $(VENV)/.installed
+## Python packages, the web UI's npm packages (htmx, bpmn-js, axe-core; exact versions from package-lock.json)
+## and the compiled translations.
+install: $(VENV)/.installed node_modules/.installed catalogs
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d app/web/translations
 
 ## Set up everything and serve Lotse on SQLite with demo data (web + API + embedded scheduler).
 run: install
@@ -25,5 +34,14 @@ run: install
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## Benchmarks (issue #5), full sizes (minutes): writes docs/benchmarks.md and docs/benchmarks.json.
+## PostgreSQL from LOTSE_BENCH_DATABASE_URL (default: the local test database, schema lotse_bench).
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## The same scripts at tiny sizes (seconds, no timing goals); output to a temp folder unless BENCH_ARGS=--output=DIR.
+bench-quick: install
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules test-artifacts

@@ -10,7 +10,9 @@ from sqlalchemy import event, text
 
 from app.clock import SystemClock
 from app.config import DEFAULTS, from_environment, normalize_database_url
+from app.deadlines.notifier import notifier_from_config
 from app.extensions import db, migrate
+from app.metrics import init_metrics
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -26,6 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
     app.extensions["lotse_clock"] = app.config.get("CLOCK") or SystemClock()
+    app.extensions["lotse_notifier"] = app.config.get("NOTIFIER") or notifier_from_config(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
@@ -40,7 +43,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from app.api import init_api
     init_api(app)
+    from app.web import init_web; init_web(app)  # noqa: E702
     _health(app)
+    init_metrics(app)
     if app.config["EMBEDDED_SCHEDULER"] and not app.config.get("TESTING"):
         _start_embedded_scheduler(app)
     return app
@@ -68,10 +73,12 @@ def _instance_secret(instance_path: str) -> str:
 def _import_models() -> None:
     """Import every model module so metadata (and Alembic autogenerate) sees all tables."""
     from app.audit import models as _audit  # noqa: F401
+    from app.deadlines import models as _deadlines  # noqa: F401
     from app.definitions import models as _definitions  # noqa: F401
     from app.directory import models as _directory  # noqa: F401
     from app.forms import models as _forms  # noqa: F401
     from app.instances import models as _instances  # noqa: F401
+    from app.instances import outbox as _outbox  # noqa: F401
     from app.tasks import models as _tasks  # noqa: F401
 
 

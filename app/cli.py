@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app import create_app
+from app.definitions.describe import describe_command
 from app.directory import service as directory
 from app.errors import DomainError
 from app.extensions import db
@@ -54,6 +55,28 @@ def municipality_create(slug: str, name: str) -> None:
     """Create a municipality."""
     directory.create_municipality(db.session, slug=slug, name=name, clock=_clock())
     click.echo(f"created municipality {slug}")
+
+
+@municipality.command("configure")
+@click.argument("slug")
+@click.option("--coordination-office", default=None, help="Office that receives second-level escalations.")
+@click.option("--second-escalation-after", default=None, help="ISO 8601 period after the first escalation, e.g. P5D.")
+@unit_of_work
+def municipality_configure(slug: str, coordination_office: str | None, second_escalation_after: str | None) -> None:
+    """Configure the second escalation level of a municipality."""
+    from app.deadlines.service import validate_escalation_settings
+
+    town = directory.get_municipality(db.session, slug)
+    validate_escalation_settings(second_escalation_after)
+    if coordination_office:
+        office_row = directory.find_office(db.session, town.id, coordination_office)
+        if office_row is None:
+            raise DomainError(f"office '{coordination_office}' not found in '{slug}'")
+        town.coordination_office_id = office_row.id
+    if second_escalation_after:
+        town.second_escalation_after = second_escalation_after
+    click.echo(f"{slug}: second escalation after {town.second_escalation_after or '—'} "
+               f"to office id {town.coordination_office_id or '—'}")
 
 
 @cli.group()
@@ -136,12 +159,14 @@ def demo(slug: str) -> None:
 
 @cli.command("scheduler")
 @click.option("--tick", type=float, default=None, help="Seconds between ticks (default: LOTSE_SCHEDULER_TICK_SECONDS or 1).")
+@click.option("--metrics-port", type=int, default=None, help="Serve this process's Prometheus metrics on 127.0.0.1:PORT.")
+@click.option("--exit-when-idle", is_flag=True, help="Fire what is due, then exit (batch runs and tests).")
 @with_appcontext
-def scheduler(tick: float | None) -> None:
+def scheduler(tick: float | None, metrics_port: int | None, exit_when_idle: bool) -> None:
     """Run the timer scheduler in the foreground (start several on PostgreSQL)."""
     import logging
 
-    from app.scheduler.runner import SchedulerRefused, build
+    from app.scheduler.runner import SchedulerRefused, build, drain
 
     app = current_app._get_current_object()
     if tick:
@@ -151,11 +176,27 @@ def scheduler(tick: float | None) -> None:
         runner = build(app, blocking=True)
     except SchedulerRefused as exc:
         raise click.ClickException(str(exc)) from exc
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        from app.metrics import process_registry
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=process_registry())
+    if exit_when_idle:
+        click.echo(f"fired timers of {drain(app)} instance(s)")
+        return
     click.echo(f"Lotse scheduler ticking every {app.config['SCHEDULER_TICK_SECONDS']} s (Ctrl+C to stop)")
     try:
         runner.start()
     except (KeyboardInterrupt, SystemExit):
         pass
+
+
+from app.audit.cli import audit as audit_group, privacy as privacy_group  # noqa: E402 - groups defined apart
+cli.add_command(audit_group)
+cli.add_command(privacy_group)
+
+cli.add_command(describe_command)
 
 
 def main() -> None:

@@ -20,6 +20,11 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
     "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",
     "JSON_SORT_KEYS": False,
+    # Audit trail: seal chain heads into the ledger, erase expired cases, prune the access log.
+    "AUDIT_SEAL_SECONDS": 300,
+    "RETENTION_SECONDS": 3600,
+    "ACCESS_LOG_PRUNE_SECONDS": 86400,
+    "ACCESS_LOG_RETENTION": "P6M",  # § 79 Abs. 4 SGB X anchors six months for retrieval logs
 }
 
 
@@ -38,6 +43,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         config["SECRET_KEY"] = env["LOTSE_SECRET_KEY"]
     if env.get("LOTSE_SCHEDULER_TICK_SECONDS"):
         config["SCHEDULER_TICK_SECONDS"] = float(env["LOTSE_SCHEDULER_TICK_SECONDS"])
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_SENDER"):
+        if env.get(f"LOTSE_{key}"):
+            config[key] = env[f"LOTSE_{key}"]
+    for key in ("AUDIT_SEAL_SECONDS", "RETENTION_SECONDS", "ACCESS_LOG_PRUNE_SECONDS"):
+        if env.get(f"LOTSE_{key}"):
+            config[key] = float(env[f"LOTSE_{key}"])
+    if env.get("LOTSE_ACCESS_LOG_RETENTION"):
+        config["ACCESS_LOG_RETENTION"] = env["LOTSE_ACCESS_LOG_RETENTION"]
     if env.get("LOTSE_EMBEDDED_SCHEDULER"):
         config["EMBEDDED_SCHEDULER"] = env["LOTSE_EMBEDDED_SCHEDULER"] not in ("0", "false", "no")
     return config

@@ -4,22 +4,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
+from app.deadlines.notifier import InAppNotifier
+from app.deadlines.service import run_deadline_jobs
 from app.definitions.service import deploy
 from app.directory import service as directory
-from app.directory.models import ApiToken, Municipality, User
+from app.directory.models import Municipality, User
 from app.forms.service import deploy_form
-from app.instances.service import start_instance
-from app.tasks import service as tasks
+from app.instances.models import ProcessInstance
+from app.instances.outbox import deliver_pending
+from app.scheduler.service import fire_due_timers
+from app.tasks.models import HumanTask
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "lotse-demo-2026"
 OFFICES = ("KIM-Case-Management", "Bürgerbüro", "Sozialamt", "Ausländerbehörde", "Jobcenter", "Jugendamt",
            "Kommunales Integrationszentrum", "Gesundheitsamt", "Schulamt", "Agentur für Arbeit",
            "KIM-Koordination", "Datenschutz-Koordination")
+# P5 first: the other pathways call it, and a call target must be deployed before its callers.
+PATHWAYS = ("p5_einwilligung", "p1_ankommen", "p2_leistungsbezug", "p3_uma", "p4_sprache_arbeit")
+COORDINATION_OFFICE, SECOND_ESCALATION_AFTER = "KIM-Koordination", "P5D"
 USERS = (
     # username, role, office, display name
     ("abh.mueller", "clerk", "Ausländerbehörde", "Aylin Müller"),
@@ -27,8 +34,20 @@ USERS = (
     ("jc.schmidt", "clerk", "Jobcenter", "Petra Schmidt"),
     ("jc.leitung", "lead", "Jobcenter", "Murat Demir"),
     ("soz.wagner", "clerk", "Sozialamt", "Katrin Wagner"),
+    ("soz.leitung", "lead", "Sozialamt", "Georg Brandt"),
     ("kim.becker", "clerk", "KIM-Case-Management", "Lena Becker"),
+    ("kim.leitung", "lead", "KIM-Case-Management", "Nadia Schäfer"),
     ("ja.fischer", "clerk", "Jugendamt", "Tobias Fischer"),
+    ("ja.leitung", "lead", "Jugendamt", "Ute Lorenz"),
+    ("bb.klein", "clerk", "Bürgerbüro", "Sven Klein"),
+    ("bb.leitung", "lead", "Bürgerbüro", "Marion Vogel"),
+    ("ki.yilmaz", "clerk", "Kommunales Integrationszentrum", "Derya Yilmaz"),
+    ("ga.schulz", "clerk", "Gesundheitsamt", "Dr. Heike Schulz"),
+    ("sa.weber", "clerk", "Schulamt", "Carsten Weber"),
+    ("sa.leitung", "lead", "Schulamt", "Birgit Hahn"),
+    ("aa.koch", "clerk", "Agentur für Arbeit", "Jonas Koch"),
+    ("koord.richter", "clerk", "KIM-Koordination", "Miriam Richter"),
+    ("ds.neumann", "clerk", "Datenschutz-Koordination", "Paul Neumann"),
     ("aufsicht", "supervisor", None, "Dr. Sabine Krüger"),
     ("modellierung", "designer", None, "Felix Wolf"),
     ("admin", "admin", None, "IT-Administration"),
@@ -45,40 +64,53 @@ def seed(session: Session, *, slug: str, clock: Clock) -> Iterator[str]:
             directory.create_office(session, municipality=town, name=name)
         for username, role, office, display in USERS:
             directory.create_user(session, municipality=town, username=username, role=role, office_name=office,
-                                  password=DEMO_PASSWORD, display_name=display, clock=clock)
+                                  password=DEMO_PASSWORD, display_name=display, clock=clock, actor="demo")
+        town.coordination_office_id = directory.find_office(session, town.id, COORDINATION_OFFICE).id
+        town.second_escalation_after = SECOND_ESCALATION_AFTER
         yield f"Demo municipality '{slug}' created with {len(OFFICES)} offices."
     else:
         yield f"Demo municipality '{slug}' exists already; issuing fresh demo tokens."
-    designer = directory.principal_for(session, session.scalar(select(User).where(User.username == "modellierung")))
     if fresh:
-        for path in sorted((ROOT / "forms").glob("*.json")):
-            deploy_form(session, actor=designer, raw=path.read_bytes(), clock=clock)
-        for path in sorted((ROOT / "processes").glob("**/*.bpmn")):
-            definition, _ = deploy(session, actor=designer, data=path.read_bytes(), clock=clock)
-            yield f"Deployed {definition.key} v{definition.version} ({path.relative_to(ROOT)})."
-        yield from _demo_cases(session, clock)
+        yield from _deploy(session, clock)
+        yield from _cases(session, town.id, clock)
     yield ""
     yield f"Logins (password for all: {DEMO_PASSWORD}) and API tokens:"
     for username, role, office, _display in USERS:
-        user = session.scalar(select(User).where(User.username == username))
-        session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.name == "demo",
-                                               ApiToken.revoked_at.is_(None)).values(revoked_at=clock.now()))
-        token = directory.create_token(session, username=username, clock=clock, name="demo")
-        yield f"  {username:<14} {role:<10} {office or '(ganze Kommune)':<22} {token}"
+        directory.revoke_tokens(session, username=username, clock=clock, name="demo", actor="demo")
+        token = directory.create_token(session, username=username, clock=clock, name="demo", actor="demo")
+        yield f"  {username:<14} {role:<10} {office or '(ganze Kommune)':<30} {token}"
 
 
-def _demo_cases(session: Session, clock: Clock) -> Iterator[str]:
-    clerk = directory.principal_for(session, session.scalar(select(User).where(User.username == "abh.mueller")))
-    started = 0
-    for number, answer in enumerate([None, True, True, False, None], start=1):
-        instance = start_instance(session, actor=clerk, process_key="aufenthalt_leistung",
-                                  business_key=f"AZ-2026-{number:04d}", data={"antragsteller": f"Demo-Fall {number}"},
-                                  clock=clock)
-        started += 1
-        if answer is None:
-            continue
-        rows, _ = tasks.list_tasks(session, actor=clerk, now=clock.now(), instance_id=instance.id)
-        tasks.complete(session, actor=clerk, task_id=rows[0].id, clock=clock,
-                       data={"aufenthalt_gesichert": answer, "antrag_vollstaendig": True,
-                             "aufenthaltsstatus": "Aufenthaltserlaubnis"})
-    yield f"Started {started} demo cases."
+def _deploy(session: Session, clock: Clock) -> Iterator[str]:
+    designer = directory.principal_for(session, session.scalar(select(User).where(User.username == "modellierung")))
+    forms = sorted((ROOT / "forms").glob("*.json"))
+    for path in forms:
+        deploy_form(session, actor=designer, raw=path.read_bytes(), clock=clock)
+    yield f"Deployed {len(forms)} forms."
+    paths = [ROOT / "processes" / f"{key}.bpmn" for key in PATHWAYS]
+    paths += [p for p in sorted((ROOT / "processes").glob("*.bpmn")) if p.stem not in PATHWAYS]
+    for path in paths:
+        definition, _ = deploy(session, actor=designer, data=path.read_bytes(), clock=clock)
+        yield f"Deployed {definition.key} v{definition.version} ({path.relative_to(ROOT)})."
+
+
+def _cases(session: Session, municipality_id: int, clock: Clock) -> Iterator[str]:
+    from app.demo_cases import seed_cases
+
+    yield from seed_cases(session, municipality_id, clock.now())
+    session.commit()
+    # Back in the present: what fell due since the seeded past fires now, overdue steps escalate.
+    fire_due_timers(session, clock=clock)
+    deliver_pending(session, clock=clock)
+    run_deadline_jobs(session, clock=clock, notifier=InAppNotifier())
+
+    def count(model, *where) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(
+            model.municipality_id == municipality_id, *where)) or 0
+
+    open_task = (HumanTask.status == "open",)
+    yield (f"Started {count(ProcessInstance)} demo cases with {count(HumanTask, *open_task)} open tasks: "
+           f"{count(HumanTask, *open_task, HumanTask.due_at < clock.now())} overdue, "
+           f"{count(HumanTask, *open_task, HumanTask.escalated_at.is_not(None))} escalated to their office's lead, "
+           f"{count(HumanTask, *open_task, HumanTask.second_escalated_at.is_not(None))} on to the "
+           f"{COORDINATION_OFFICE}.")

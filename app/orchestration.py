@@ -24,6 +24,7 @@ from app.directory.service import Principal, find_office
 from app.engine import runtime
 from app.engine.expressions import ExpressionError
 from app.errors import Conflict, Invalid, NotFound
+from app.instances import outbox
 from app.instances.models import Incident, MessageWait, ProcessInstance
 from app.tasks.due import compute_due_dates
 from app.tasks.models import HumanTask
@@ -96,10 +97,11 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
                 wf = engine.restore(instance.state)
             _apply(wf, op)
             report = runtime.run_steps(wf, refresh_timers=op.kind == "timer")
+            outgoing = runtime.thrown_messages(wf)
         _record_operation(session, instance, op, actor=actor, now=clock.now())
         _sync(session, instance, definition, engine, wf, report, actor=actor, clock=clock, op=op)
+        pending = _queue_messages(session, instance, outgoing, now=clock.now())
         savepoint.commit()
-        return wf
     except runtime.NotWaiting as exc:
         savepoint.rollback()
         raise Conflict(str(exc)) from exc
@@ -112,6 +114,28 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             f"step failed at element '{element_id}': {message} (incident {incident.id})",
             details={"incident_id": incident.id, "element_id": element_id, "instance_id": instance.id},
         ) from exc
+    # Hand-offs to other cases happen after this step is safely written; undeliverable ones stay pending.
+    for message in pending:
+        outbox.deliver(session, message, clock=clock)
+    return wf
+
+
+def _queue_messages(session: Session, instance: ProcessInstance, outgoing: list[runtime.ThrownMessage], *,
+                    now: datetime) -> list[outbox.PendingMessage]:
+    queued = []
+    for thrown in outgoing:
+        message = outbox.PendingMessage(municipality_id=instance.municipality_id, name=thrown.name,
+                                        business_key=instance.business_key, payload=thrown.payload,
+                                        source_instance_id=instance.id, status="pending", created_at=now)
+        session.add(message)
+        queued.append(message)
+    if queued:
+        session.flush()
+    for message in queued:
+        audit.record(session, municipality_id=instance.municipality_id, kind="message_sent", actor="system", at=now,
+                     instance=instance, details={"message": message.name, "pending_message_id": message.id,
+                                                 "fields": sorted(message.payload)})
+    return queued
 
 
 def _apply(wf: Any, op: Operation) -> None:
@@ -128,17 +152,17 @@ def _record_operation(session: Session, instance: ProcessInstance, op: Operation
         audit.record(session, municipality_id=mid, kind="instance_started", actor=actor.audit_name, at=now,
                      instance=instance, details={"business_key": instance.business_key,
                                                  "definition_id": instance.definition_id,
-                                                 "fields": sorted((op.data or {}).keys())})
+                                                 "fields": sorted((op.data or {}).keys())}, payload=op.data)
     elif op.kind == "complete" and op.human_task_id is not None:
         task = session.get(HumanTask, op.human_task_id)
         task.status, task.completed_at, task.completed_by = "completed", now, actor.username
         audit.record(session, municipality_id=mid, kind="task_completed", actor=actor.audit_name, at=now,
                      instance=instance, office=office_name(session, task.office_id), element_id=task.element_id,
-                     details={"task_id": task.id, "fields": sorted((op.data or {}).keys())})
+                     details={"task_id": task.id, "fields": sorted((op.data or {}).keys())}, payload=op.data)
     elif op.kind == "message":
         audit.record(session, municipality_id=mid, kind="message_correlated", actor=actor.audit_name, at=now,
                      instance=instance, details={"message": op.message_name,
-                                                 "fields": sorted((op.data or {}).keys())})
+                                                 "fields": sorted((op.data or {}).keys())}, payload=op.data)
 
 
 def _describe_failure(exc: Exception) -> tuple[str | None, str]:
@@ -210,8 +234,9 @@ def _office_names(session: Session, municipality_id: int) -> dict[str, Office]:
     return {o.name.casefold(): o for o in session.scalars(select(Office).where(Office.municipality_id == municipality_id))}
 
 
-def resolve_office(info: dict[str, Any], lane: str | None, offices: dict[str, Office]) -> Office | None:
-    """Lane name = office name; otherwise the first candidate group that names an office."""
+def resolve_office(info: dict[str, Any], lane: str | None, offices: dict[str, Office],
+                   caller_lane: str | None = None) -> Office | None:
+    """Lane name = office name; else a candidate group naming an office; else the calling office's lane."""
     for name in [lane, *info.get("candidate_groups", [])]:
         if name and name.strip().casefold() in offices:
             return offices[name.strip().casefold()]
@@ -219,20 +244,22 @@ def resolve_office(info: dict[str, Any], lane: str | None, offices: dict[str, Of
         for office in offices.values():
             if office.slug == name.strip().lower():
                 return office
+    if caller_lane and caller_lane.strip().casefold() in offices:
+        return offices[caller_lane.strip().casefold()]
     return None
 
 
 def _create_human_task(session: Session, instance: ProcessInstance, definition: ProcessDefinition,
                        ready: runtime.ReadyUserTask, offices: dict[str, Office], now: datetime) -> HumanTask:
     info = definition.summary.get("user_tasks", {}).get(ready.element_id, {})
-    office = resolve_office(info, ready.lane, offices)
-    due_at, follow_up_at = compute_due_dates(info, now, ready.data)
+    office = resolve_office(info, ready.lane, offices, ready.caller_lane)
+    due_at, follow_up_at, remind_at = compute_due_dates(info, now, ready.data)
     task = HumanTask(municipality_id=instance.municipality_id, instance_id=instance.id, engine_task_id=ready.engine_id,
                      element_id=ready.element_id, name=ready.name, process_key=definition.key,
                      business_key=instance.business_key, office_id=office.id if office else None,
                      status="open", form_key=info.get("form_key"), calendar=info.get("calendar"),
                      legal_source=info.get("legal_source"), created_at=now, due_at=due_at,
-                     follow_up_at=follow_up_at)
+                     follow_up_at=follow_up_at, remind_at=remind_at)
     session.add(task)
     session.flush()
     audit.record(session, municipality_id=instance.municipality_id, kind="task_created", actor="system", at=now,

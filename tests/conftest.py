@@ -105,6 +105,7 @@ def _wipe(db) -> None:
         if db.engine.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
+            conn.execute(text("PRAGMA defer_foreign_keys=ON"))  # municipality <-> office refer to each other
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
 

@@ -49,7 +49,7 @@ def test_demo_seeds_a_living_municipality_and_is_idempotent(app, session):
     runner = app.test_cli_runner()
     first = runner.invoke(cli, ["demo"])
     assert first.exit_code == 0, first.output
-    assert "Deployed aufenthalt_leistung v1" in first.output
+    assert "Deployed p5_einwilligung v1" in first.output and "Deployed p4_sprache_arbeit v1" in first.output
     token = [line.split()[-1] for line in first.output.splitlines() if line.strip().startswith("abh.mueller")][0]
     second = runner.invoke(cli, ["demo"])
     assert second.exit_code == 0 and "exists already" in second.output
@@ -59,3 +59,9 @@ def test_demo_seeds_a_living_municipality_and_is_idempotent(app, session):
     token = [line.split()[-1] for line in second.output.splitlines() if line.strip().startswith("abh.mueller")][0]
     inbox = client.get("/api/tasks", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert inbox["total"] >= 2
+    supervisor = [line.split()[-1] for line in second.output.splitlines() if line.strip().startswith("aufsicht")][0]
+    headers = {"Authorization": f"Bearer {supervisor}"}
+    assert client.get("/api/instances", headers=headers).get_json()["total"] >= 20
+    offices = client.get("/api/overdue", headers=headers).get_json()["offices"]
+    assert sum(o["escalated"] for o in offices) >= 5 and len(offices) >= 8
+    assert client.get("/api/incidents", headers=headers).get_json()["total"] == 0

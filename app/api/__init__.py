@@ -23,6 +23,8 @@ def _integrity(exc: IntegrityError):
 
 def init_api(app: Flask) -> None:
     """Register the API blueprints and error handlers."""
+    from app.audit.api import blp as audit
+    from app.deadlines.api import blp as deadlines
     from app.definitions.api import blp as definitions
     from app.forms.api import blp as forms
     from app.instances.api import blp as instances
@@ -35,7 +37,7 @@ def init_api(app: Flask) -> None:
                                 "Errors are {code, message, details}; collections are {items, total}."},
     })
     api.init_app(app)
-    for blueprint in (definitions, instances, tasks, forms):
+    for blueprint in (definitions, instances, tasks, forms, deadlines, audit):
         api.register_blueprint(blueprint)
     app.before_request(common.authenticate)
     app.after_request(common.commit_on_success)

@@ -1,44 +1,50 @@
-"""Writing and reading the audit trail."""
+"""Writing and reading the audit trail.
+
+Each instance's events form a hash chain whose head (`audit_seq`, `audit_head`) lives on the instance
+row, which the caller already holds locked for the step: extending a chain takes no other lock, so steps
+on different instances never wait for each other. Events without an instance (deployments, users,
+tokens) form one chain per municipality, serialized by a row lock on the municipality that does not
+conflict with the key-share locks running steps take through their foreign keys.
+"""
 from __future__ import annotations
 
-import hashlib
-import json
+import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit.models import EVENT_KINDS, AuditEvent
+from app.audit.hashing import event_hash, normalize, payload_hash
+from app.audit.models import EVENT_KINDS, AuditEvent, AuditPayload
+from app.directory.models import Municipality
 from app.instances.models import ProcessInstance
 
-
-def _canonical(event: AuditEvent) -> bytes:
-    body = {
-        "municipality_id": event.municipality_id, "instance_id": event.instance_id, "seq": event.seq,
-        "occurred_at": event.occurred_at.isoformat(), "actor": event.actor, "office": event.office,
-        "kind": event.kind, "element_id": event.element_id, "details": event.details, "prev_hash": event.prev_hash,
-    }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
-
-
-def event_hash(event: AuditEvent) -> str:
-    """SHA-256 over the canonical serialization of an event (including the previous hash)."""
-    return hashlib.sha256(_canonical(event)).hexdigest()
+__all__ = ["record", "event_hash", "instance_events", "instance_trail", "event_view", "payloads_by_hash",
+           "lock_municipality_chain"]
 
 
 def record(session: Session, *, municipality_id: int, kind: str, actor: str, at: datetime,
            instance: ProcessInstance | None = None, office: str | None = None, element_id: str | None = None,
-           details: dict[str, Any] | None = None) -> AuditEvent:
-    """Append an event; instance events extend that instance's hash chain (the instance row is locked)."""
+           details: dict[str, Any] | None = None, payload: dict[str, Any] | None = None) -> AuditEvent:
+    """Append an event to its instance's chain (the instance row is locked) or to the municipality chain.
+
+    `payload` is personal content (form data, message payloads, names): it is stored apart and only its
+    salted hash enters the hashed event, so it can be erased later without breaking the chain.
+    """
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown audit event kind '{kind}'")
-    seq, prev = 0, ""
+    details = normalize(details or {})
+    if payload:
+        details["payload_sha256"] = _store_payload(session, municipality_id, instance.id if instance else None,
+                                                   payload, at)
     if instance is not None:
         seq, prev = instance.audit_seq + 1, instance.audit_head
+    else:
+        seq, prev = _next_in_municipality_chain(session, municipality_id)
     event = AuditEvent(municipality_id=municipality_id, instance_id=instance.id if instance else None, seq=seq,
                        occurred_at=at, actor=actor, office=office, kind=kind, element_id=element_id,
-                       details=details or {}, prev_hash=prev)
+                       details=details, prev_hash=prev)
     event.hash = event_hash(event)
     if instance is not None:
         instance.audit_seq, instance.audit_head = seq, event.hash
@@ -46,7 +52,68 @@ def record(session: Session, *, municipality_id: int, kind: str, actor: str, at:
     return event
 
 
+def lock_municipality_chain(session: Session, municipality_id: int) -> None:
+    """Serialize writers of a municipality's own chain and its ledger (FOR NO KEY UPDATE on PostgreSQL).
+
+    NO KEY UPDATE rather than UPDATE: inserts referencing the municipality (every step writes some) take
+    KEY SHARE locks, which this lock lets through; only other chain writers and sealers wait.
+    """
+    session.execute(select(Municipality.id).where(Municipality.id == municipality_id)
+                    .with_for_update(key_share=True))
+
+
+def _next_in_municipality_chain(session: Session, municipality_id: int) -> tuple[int, str]:
+    lock_municipality_chain(session, municipality_id)
+    last = session.execute(select(AuditEvent.seq, AuditEvent.hash).where(
+        AuditEvent.municipality_id == municipality_id, AuditEvent.instance_id.is_(None),
+    ).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return (last.seq + 1, last.hash) if last else (1, "")
+
+
+def _store_payload(session: Session, municipality_id: int, instance_id: int | None, content: dict[str, Any],
+                   at: datetime) -> str:
+    salt = secrets.token_hex(16)
+    content = normalize(content)
+    sha = payload_hash(salt, content)
+    session.add(AuditPayload(municipality_id=municipality_id, instance_id=instance_id, sha256=sha, salt=salt,
+                             content=content, created_at=at))
+    return sha
+
+
 def instance_events(session: Session, instance_id: int) -> list[AuditEvent]:
     """All events of an instance in chain order."""
     return list(session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id)
                                 .order_by(AuditEvent.seq)))
+
+
+def payloads_by_hash(session: Session, municipality_id: int, hashes: Iterable[str]) -> dict[str, AuditPayload]:
+    """The payload rows of the given hashes (present or tombstoned)."""
+    wanted = sorted(set(hashes))
+    found: dict[str, AuditPayload] = {}
+    for start in range(0, len(wanted), 500):  # stay below the bind-parameter limits of both databases
+        rows = session.scalars(select(AuditPayload).where(AuditPayload.municipality_id == municipality_id,
+                                                          AuditPayload.sha256.in_(wanted[start:start + 500])))
+        found.update((row.sha256, row) for row in rows)
+    return found
+
+
+def event_view(event: AuditEvent, payloads: dict[str, AuditPayload]) -> dict[str, Any]:
+    """An event as the API and the export show it: the hashed fields plus its payload (None once erased)."""
+    sha = (event.details or {}).get("payload_sha256")
+    row = payloads.get(sha) if sha else None
+    return {
+        "municipality_id": event.municipality_id, "instance_id": event.instance_id, "seq": event.seq,
+        "occurred_at": event.occurred_at, "actor": event.actor, "office": event.office, "kind": event.kind,
+        "element_id": event.element_id, "details": event.details,
+        "payload": row.content if row is not None else None,
+        "payload_erased": bool(sha) and (row is None or row.content is None),
+        "prev_hash": event.prev_hash, "hash": event.hash,
+    }
+
+
+def instance_trail(session: Session, instance: ProcessInstance) -> list[dict[str, Any]]:
+    """The events of an instance with their payloads, in chain order."""
+    events = instance_events(session, instance.id)
+    hashes = [e.details["payload_sha256"] for e in events if (e.details or {}).get("payload_sha256")]
+    payloads = payloads_by_hash(session, instance.municipality_id, hashes)
+    return [event_view(e, payloads) for e in events]

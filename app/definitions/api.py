@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 
 from app.api.common import clock, page, principal
 from app.definitions import service
-from app.definitions.schemas import DefinitionPageSchema, DefinitionQuerySchema, DefinitionSchema, UploadSchema
+from app.definitions.schemas import (DefinitionPageSchema, DefinitionPatchSchema, DefinitionQuerySchema,
+                                     DefinitionSchema, UploadSchema)
 from app.errors import Invalid
 from app.extensions import db
 
@@ -49,6 +50,13 @@ class DefinitionItem(MethodView):
     def get(self, definition_id):
         """Show a definition version."""
         return service.get_definition(db.session, actor=principal(), definition_id=definition_id)
+
+    @blp.arguments(DefinitionPatchSchema)
+    @blp.response(200, DefinitionSchema)
+    def patch(self, body, definition_id):
+        """Set the retention period of a version (designers, admins): its cases' personal data is erased then."""
+        return service.set_retention(db.session, actor=principal(), definition_id=definition_id,
+                                     retention=body["retention"], clock=clock())
 
 
 @blp.route("/<int:definition_id>/xml")

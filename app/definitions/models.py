@@ -32,3 +32,5 @@ class ProcessDefinition(db.Model):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # ISO 8601 duration after a case's end when its personal data is erased (None: kept until erased by hand).
+    retention: Mapped[str | None] = mapped_column(String(40))

@@ -1,7 +1,7 @@
 """Definition API schemas."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from app.api.common import PageArgs
 
@@ -24,6 +24,14 @@ class DefinitionSchema(Schema):
     messages = fields.Function(lambda d: d.summary.get("messages", []))
     message_starts = fields.Function(lambda d: d.summary.get("message_starts", []))
     warnings = fields.Function(lambda d: d.summary.get("warnings", []))
+    retention = fields.String(allow_none=True, metadata={"description": "ISO 8601 duration after a case's end"})
+
+
+class DefinitionPatchSchema(Schema):
+    """Body of PATCH /api/definitions/{id}."""
+
+    retention = fields.String(required=True, allow_none=True, validate=validate.Length(max=40),
+                              metadata={"description": "e.g. P10Y; null keeps the data until erased by hand"})
 
 
 class DefinitionPageSchema(Schema):

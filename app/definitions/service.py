@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.audit.retention import parse_retention
 from app.clock import Clock
 from app.definitions.models import ProcessDefinition
 from app.directory.service import Principal, list_offices
@@ -96,6 +97,8 @@ def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
         bpmn_xml=data.decode("utf-8", errors="replace"), normalized_xml=parsed.normalized_xml.decode(),
         spec_document=EngineDefinition.spec_document(parsed.dialect, parsed.spec, parsed.subprocess_specs),
         summary=_summary(parsed, offices), deployed_by=actor.username, deployed_at=clock.now(),
+        # A new version of the same process keeps the retention period: it follows the kind of case.
+        retention=current.retention if current else None,
     )
     session.add(definition)
     session.flush()
@@ -127,4 +130,24 @@ def get_definition(session: Session, *, actor: Principal, definition_id: int) ->
     definition = session.get(ProcessDefinition, definition_id)
     if definition is None or definition.municipality_id != actor.municipality_id:
         raise NotFound(f"definition {definition_id} not found")
+    return definition
+
+
+def set_retention(session: Session, *, actor: Principal, definition_id: int, retention: str | None,
+                  clock: Clock) -> ProcessDefinition:
+    """Set (or clear) how long after a case's end its personal data is kept (designers, admins); audited."""
+    definition = get_definition(session, actor=actor, definition_id=definition_id)
+    if not actor.has("designer", "admin"):
+        raise Forbidden("only designers and admins set retention periods")
+    retention = retention.strip().upper() if retention else None
+    if retention:
+        parse_retention(retention)
+    old = definition.retention
+    if old != retention:
+        definition.retention = retention
+        audit.record(session, municipality_id=definition.municipality_id, kind="retention_changed",
+                     actor=actor.username, at=clock.now(), element_id=definition.key,
+                     details={"definition_id": definition.id, "version": definition.version, "old": old,
+                              "new": retention})
+        session.flush()
     return definition

@@ -20,6 +20,10 @@ class Municipality(db.Model):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Second escalation level: a task still open this long after escalation goes to the coordination office.
+    coordination_office_id: Mapped[int | None] = mapped_column(
+        ForeignKey("office.id", use_alter=True, name="fk_municipality_coordination_office"))
+    second_escalation_after: Mapped[str | None] = mapped_column(String(40))
 
 
 class Office(db.Model):
@@ -41,6 +45,7 @@ class User(db.Model):
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"), index=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

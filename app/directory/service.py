@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit
 from app.clock import Clock
 from app.directory.models import ROLES, ApiToken, Membership, Municipality, Office, User
 from app.errors import Conflict, Invalid, NotFound, Unauthorized
@@ -100,8 +101,9 @@ def list_offices(session: Session, municipality_id: int) -> list[Office]:
 
 
 def create_user(session: Session, *, municipality: Municipality, username: str, role: str, clock: Clock,
-                office_name: str | None = None, password: str | None = None, display_name: str = "") -> User:
-    """Create a user with one role (in an office, where the role needs one)."""
+                office_name: str | None = None, password: str | None = None, display_name: str = "",
+                actor: str = "cli") -> User:
+    """Create a user with one role (in an office, where the role needs one); audited in the municipality chain."""
     if role not in ROLES:
         raise Invalid(f"unknown role '{role}'; roles are: {', '.join(ROLES)}")
     if not re.match(r"^[A-Za-z0-9._@-]{2,64}$", username):
@@ -122,6 +124,10 @@ def create_user(session: Session, *, municipality: Municipality, username: str, 
     session.add(Membership(municipality_id=municipality.id, user_id=user.id,
                            office_id=office.id if office else None, role=role))
     session.flush()
+    # The display name is personal content: it goes into an erasable payload, the username stays.
+    audit.record(session, municipality_id=municipality.id, kind="user_created", actor=actor, at=clock.now(),
+                 element_id=username, office=office.name if office else None,
+                 details={"user_id": user.id, "role": role}, payload={"display_name": user.display_name})
     return user
 
 
@@ -142,16 +148,37 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, *, username: str, clock: Clock, name: str = "") -> str:
+def create_token(session: Session, *, username: str, clock: Clock, name: str = "", actor: str = "cli") -> str:
     """Issue a bearer token for a user; the clear text is returned once and never stored."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"user '{username}' not found")
     token = "lotse_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(municipality_id=user.municipality_id, user_id=user.id, token_hash=_token_hash(token),
-                         name=name, created_at=clock.now()))
+    row = ApiToken(municipality_id=user.municipality_id, user_id=user.id, token_hash=_token_hash(token), name=name,
+                   created_at=clock.now())
+    session.add(row)
     session.flush()
+    audit.record(session, municipality_id=user.municipality_id, kind="token_created", actor=actor, at=clock.now(),
+                 element_id=username, details={"token_id": row.id, "name": name})
     return token
+
+
+def revoke_tokens(session: Session, *, username: str, clock: Clock, name: str | None = None,
+                  actor: str = "cli") -> int:
+    """Revoke a user's active tokens (only those with this name, if given); audited; return how many."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"user '{username}' not found")
+    query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if name is not None:
+        query = query.where(ApiToken.name == name)
+    tokens = list(session.scalars(query.order_by(ApiToken.id)))
+    for row in tokens:
+        row.revoked_at = clock.now()
+        audit.record(session, municipality_id=user.municipality_id, kind="token_revoked", actor=actor,
+                     at=clock.now(), element_id=username, details={"token_id": row.id, "name": row.name})
+    session.flush()
+    return len(tokens)
 
 
 def principal_for(session: Session, user: User) -> Principal:

@@ -209,7 +209,7 @@ class _Loader:
 
 
 def _select_main(root: etree._Element) -> tuple[list[str], str | None]:
-    executable = [p.get("id") for p in _top_processes(root) if p.get("isExecutable") == "true"]
+    executable = [p.get("id") for p in _top_processes(root) if p.get("isExecutable") == "true" and p.get("id")]
     called = {target for target, _ in _called(root)}
     candidates = [pid for pid in executable if pid not in called] or executable
     return executable, (candidates[0] if candidates else None)
@@ -256,7 +256,7 @@ def parse_bpmn(data: bytes, *, resolve_called: Resolver | None = None,
     problems += Linter(root).run()
     process_ids, main = _select_main(root)
     if main is None:
-        found = ", ".join(p.get("id") for p in _top_processes(root)) or "none"
+        found = ", ".join(p.get("id") or "(no id)" for p in _top_processes(root)) or "none"
         problems.append(Problem(None, "no executable process: set isExecutable=\"true\" on the process "
                                 f"Lotse should run (processes found: {found})", None, "structure"))
     loader = _Loader(tree, dialect, resolve_called, max_bytes)

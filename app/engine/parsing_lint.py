@@ -32,6 +32,7 @@ PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "text/python", "text/x-python"
 CONDITION_LANGUAGES = {"", "python", "juel", "javascript:juel"}
 IMPLEMENTATION_ATTRS = ("class", "delegateExpression", "expression", "type")
 FLOW_NODES = {
+    "process",
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
     "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
     "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
@@ -140,7 +141,7 @@ class Linter:
                 flow_id += "_"
             taken.add(flow_id)
             flow.set("id", flow_id)
-        for el in self.xpath("//bpmn:process//bpmn:*[not(@id)]"):
+        for el in self.xpath("//bpmn:process[not(@id)] | //bpmn:process//bpmn:*[not(@id)]"):
             if local(el) in FLOW_NODES:
                 self.add(el, "structure", f"bpmn:{local(el)} has no id")
 

@@ -24,7 +24,11 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine.parsing import apply_engine_patches
 from app.engine.script_engine import make_script_engine
+
+# Restoring processes (web workers, schedulers) need the loop-stall fix as much as the parser does.
+apply_engine_patches()
 
 TIMER_EVENT_TYPES = {"DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition"}
 GATEWAY_SPEC_TYPES = {"ExclusiveGateway", "InclusiveGateway"}
@@ -92,6 +96,7 @@ class ReadyUserTask:
     lane: str | None
     process_id: str
     data: dict[str, Any]
+    caller_lane: str | None = None
 
 
 @dataclass
@@ -180,14 +185,39 @@ def run_steps(wf: BpmnWorkflow, *, refresh_timers: bool = False) -> StepReport:
         event_def = getattr(spec, "event_definition", None)
         if isinstance(event_def, TimerEventDefinition):
             report.fired_timers.append(spec.name)
+        elif kind == "EventBasedGateway":
+            fired = [c.task_spec.name for c in task.children if c.state not in (TaskState.CANCELLED, TaskState.MAYBE)]
+            report.decisions.append(Decision(spec.name, fired))
+            for seen in task.internal_data.get("seen_events", []):
+                if isinstance(seen.event_definition, TimerEventDefinition):
+                    index = event_def.event_definitions.index(seen.event_definition)
+                    report.fired_timers.append(spec.outputs[index].name)
 
+    cycles_before = _waiting_cycle_values(wf) if refresh_timers else {}
     if refresh_timers:
         wf.refresh_timers()
     wf.do_engine_steps(did_complete_task=did_complete)
+    # A cycle timer fires without completing: it stays WAITING with its next due time advanced.
+    for task_id, (name, value) in cycles_before.items():
+        task = wf.get_task_from_id(task_id)
+        after = task._get_internal_data("event_value") if task is not None else None
+        if isinstance(value, dict) and isinstance(after, dict):
+            report.fired_timers.extend([name] * abs(value["cycles"] - after["cycles"]))
+        elif isinstance(value, dict) and task is not None and task._get_internal_data("event_fired"):
+            report.fired_timers.extend([name] * max(value["cycles"], 0))
     # do_engine_steps refreshes timers only at its end; a timer that became due needs one more pass.
     while _has_ready_engine_tasks(wf):
         wf.do_engine_steps(did_complete_task=did_complete)
     return report
+
+
+def _waiting_cycle_values(wf: BpmnWorkflow) -> dict[Any, tuple[str, Any]]:
+    values = {}
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        if type(getattr(task.task_spec, "event_definition", None)).__name__ == "CycleTimerEventDefinition":
+            value = task._get_internal_data("event_value")
+            values[task.id] = (task.task_spec.name, dict(value) if isinstance(value, dict) else value)
+    return values
 
 
 def _has_ready_engine_tasks(wf: BpmnWorkflow) -> bool:
@@ -202,24 +232,72 @@ def ready_user_tasks(wf: BpmnWorkflow) -> list[ReadyUserTask]:
         result.append(ReadyUserTask(
             engine_id=str(task.id), element_id=spec.name, name=spec.bpmn_name or spec.name,
             lane=getattr(spec, "lane", None), process_id=task.workflow.spec.name, data=dict(task.data),
+            caller_lane=_caller_lane(wf, task),
         ))
     return result
+
+
+def _caller_lane(top: BpmnWorkflow, task: Any) -> str | None:
+    """The lane of the nearest call activity above a task: a called process works for the calling office."""
+    workflow = task.workflow
+    while workflow is not top and getattr(workflow, "parent_task_id", None) is not None:
+        parent = top.get_task_from_id(workflow.parent_task_id)
+        if parent is None:
+            return None
+        lane = getattr(parent.task_spec, "lane", None)
+        if lane:
+            return lane
+        workflow = parent.workflow
+    return None
+
+
+@dataclass
+class ThrownMessage:
+    """A message the workflow sent that no element of the same workflow caught."""
+
+    name: str
+    payload: dict[str, Any]
+
+
+def thrown_messages(wf: BpmnWorkflow) -> list[ThrownMessage]:
+    """Drain the workflow's outgoing messages (other events are not routed between instances)."""
+    messages = []
+    for event in wf.get_events():
+        event_def = event.event_definition
+        if type(event_def).__name__ != "MessageEventDefinition":
+            continue
+        payload = event.payload
+        if isinstance(event_def, CamundaMessageEventDefinition) and isinstance(payload, dict) and "result_var" in payload:
+            inner = payload.get("payload")
+            payload = inner if isinstance(inner, dict) else {payload.get("result_var") or event_def.name: inner}
+        messages.append(ThrownMessage(event_def.name, dict(payload or {})))
+    return messages
+
+
+def _pending(wf: BpmnWorkflow) -> Iterator[tuple[Any, Any]]:
+    """(waiting task, event definition) pairs; an event-based gateway waits for each of its events."""
+    for task in list(wf.event_manager.tasks.values()):
+        event_def = task.task_spec.event_definition
+        for inner in getattr(event_def, "event_definitions", None) or [event_def]:
+            yield task, inner
 
 
 def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
     """Earliest due time of the timers the workflow waits for (None when none)."""
     dues = []
-    for event in wf.waiting_events():
-        if event.event_type not in TIMER_EVENT_TYPES or event.value is None:
+    for task, event_def in _pending(wf):
+        if not isinstance(event_def, TimerEventDefinition):
             continue
-        value = event.value["next"] if isinstance(event.value, dict) else event.value
+        value = event_def.details(task).value
+        if value is None or isinstance(value, dict):
+            continue  # not yet armed, or a cycle with no repetitions left
         dues.append(TimerEventDefinition.get_datetime(value))
     return min(dues).astimezone(timezone.utc) if dues else None
 
 
 def waiting_message_names(wf: BpmnWorkflow) -> list[str]:
     """Names of the messages the workflow waits for."""
-    return sorted({e.name for e in wf.waiting_events() if e.event_type == "MessageEventDefinition" and e.name})
+    return sorted({d.name for _t, d in _pending(wf) if type(d).__name__ == "MessageEventDefinition" and d.name})
 
 
 def complete_user_task(wf: BpmnWorkflow, engine_id: str, data: dict[str, Any]) -> None:
@@ -249,9 +327,8 @@ CamundaMessageEventDefinition.update_task_data = _merge_or_store
 
 def send_message(wf: BpmnWorkflow, name: str, payload: dict[str, Any] | None) -> None:
     """Deliver a message to the catch event waiting for it (payload merged into the data); NotWaiting when none waits."""
-    for task in wf.get_tasks(state=TaskState.WAITING):
-        event_def = getattr(task.task_spec, "event_definition", None)
-        if event_def is not None and type(event_def).__name__ == "MessageEventDefinition" and event_def.name == name:
+    for _task, event_def in _pending(wf):
+        if type(event_def).__name__ == "MessageEventDefinition" and event_def.name == name:
             if isinstance(event_def, CamundaMessageEventDefinition):
                 wf.send_event(BpmnEvent(event_def, {"payload": payload or {}, "result_var": _MERGE_PAYLOAD}))
             else:

@@ -5,7 +5,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api.common import clock, page, principal
-from app.audit.service import instance_events
+from app.audit.access import record_read
+from app.audit.service import instance_trail
 from app.definitions.models import ProcessDefinition
 from app.extensions import db
 from app.instances import incidents, messages, service
@@ -57,8 +58,11 @@ class InstanceItem(MethodView):
 
     @blp.response(200, InstanceDetailSchema)
     def get(self, instance_id):
-        """Status, active tasks, incidents and data of a case."""
-        return _detail(service.get_instance(db.session, actor=principal(), instance_id=instance_id))
+        """Status, active tasks, incidents and data of a case (the read is written to the access log)."""
+        actor = principal()
+        instance = service.get_instance(db.session, actor=actor, instance_id=instance_id)
+        record_read(db.session, reader=actor, action="instance_detail", at=clock().now(), instance_id=instance.id)
+        return _detail(instance)
 
 
 @blp.route("/instances/<int:instance_id>/cancel")
@@ -80,9 +84,11 @@ class InstanceAudit(MethodView):
 
     @blp.response(200, AuditPageSchema)
     def get(self, instance_id):
-        """All audit events of a case, in order."""
-        instance = service.get_instance(db.session, actor=principal(), instance_id=instance_id)
-        events = instance_events(db.session, instance.id)
+        """All audit events of a case in chain order, with their payloads (the read is access-logged)."""
+        actor = principal()
+        instance = service.get_instance(db.session, actor=actor, instance_id=instance_id)
+        events = instance_trail(db.session, instance)
+        record_read(db.session, reader=actor, action="audit_trail", at=clock().now(), instance_id=instance.id)
         return page(events, len(events))
 
 

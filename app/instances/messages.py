@@ -18,9 +18,10 @@ SENDERS = ("clerk", "lead", "supervisor", "admin")
 
 
 def correlate(session: Session, *, actor: Principal, name: str, clock: Clock, business_key: str | None = None,
-              instance_id: int | None = None, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+              instance_id: int | None = None, payload: dict[str, Any] | None = None,
+              exclude_instance_id: int | None = None) -> dict[str, Any]:
     """Deliver a message: to the one instance waiting for it, else to the one process it starts."""
-    if not actor.has(*SENDERS):
+    if not actor.has(*SENDERS, "system"):
         raise Forbidden("your role may not send messages")
     if not name:
         raise Invalid("message name is required")
@@ -32,6 +33,8 @@ def correlate(session: Session, *, actor: Principal, name: str, clock: Clock, bu
         query = query.where(ProcessInstance.business_key == business_key)
     if instance_id is not None:
         query = query.where(ProcessInstance.id == instance_id)
+    if exclude_instance_id is not None:
+        query = query.where(ProcessInstance.id != exclude_instance_id)
     waiting = sorted(set(session.scalars(query)))
     if len(waiting) > 1:
         raise Conflict(f"message '{name}' matches {len(waiting)} waiting instances; give business_key or instance_id",

@@ -34,6 +34,8 @@ class ProcessInstance(db.Model):
     started_by: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the case's personal data was erased (on request or after its retention period).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __mapper_args__ = {"version_id_col": revision}
 

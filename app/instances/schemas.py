@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.common import PageArgs
+from app.audit.schemas import AuditEventSchema, AuditPageSchema  # noqa: F401 - re-exported for the instance API
 from app.tasks.schemas import TaskSchema
 
 
@@ -108,24 +109,3 @@ class RetrySchema(Schema):
     """Body of POST /api/incidents/{id}/retry: optional corrected data."""
 
     data = fields.Dict(keys=fields.String(), load_default=dict)
-
-
-class AuditEventSchema(Schema):
-    """One audit event."""
-
-    seq = fields.Integer()
-    occurred_at = fields.DateTime()
-    actor = fields.String()
-    office = fields.String(allow_none=True)
-    kind = fields.String()
-    element_id = fields.String(allow_none=True)
-    details = fields.Dict()
-    prev_hash = fields.String()
-    hash = fields.String()
-
-
-class AuditPageSchema(Schema):
-    """The trail of an instance."""
-
-    items = fields.List(fields.Nested(AuditEventSchema))
-    total = fields.Integer()

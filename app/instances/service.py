@@ -18,7 +18,7 @@ from app.instances.access import visible_instances
 from app.instances.models import INSTANCE_STATUSES, Incident, ProcessInstance
 from app.tasks.models import HumanTask
 
-STARTERS = ("clerk", "lead", "designer", "admin")
+STARTERS = ("clerk", "lead", "designer", "admin", "system")
 
 
 def start_instance(session: Session, *, actor: Principal, process_key: str, business_key: str,
@@ -112,6 +112,6 @@ def cancel_instance(session: Session, *, actor: Principal, instance_id: int, clo
     instance.status, instance.ended_at = "cancelled", now
     orchestration.clear_instance_waits(session, instance)
     audit.record(session, municipality_id=instance.municipality_id, kind="instance_cancelled", actor=actor.username,
-                 at=now, instance=instance, details={"reason": reason} if reason else {})
+                 at=now, instance=instance, payload={"reason": reason} if reason else None)  # free text: erasable
     session.flush()
     return instance

@@ -10,7 +10,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from app.audit.jobs import add_jobs as add_audit_jobs
 from app.extensions import db
+from app.deadlines.service import run_deadline_jobs
+from app.instances.outbox import deliver_pending
 from app.scheduler.service import fire_due_timers
 
 log = logging.getLogger(__name__)
@@ -37,12 +40,31 @@ def _sqlite_guard(app: Flask) -> IO[str] | None:
 
 
 def tick(app: Flask) -> None:
-    """One scheduler tick: fire everything that is due."""
+    """One scheduler tick: fire everything that is due, then reminders and escalations."""
     with app.app_context():
         try:
             fired = fire_due_timers(db.session, clock=app.extensions["lotse_clock"])
             if fired:
                 log.info("fired timers of %d instance(s)", len(fired))
+            delivered = deliver_pending(db.session, clock=app.extensions["lotse_clock"])
+            if delivered:
+                log.info("delivered %d pending message(s)", delivered)
+            run = run_deadline_jobs(db.session, clock=app.extensions["lotse_clock"],
+                                    notifier=app.extensions["lotse_notifier"])
+            if run.reminded or run.escalated or run.escalated_level2:
+                log.info("deadlines: %s", run)
+        except Exception:  # noqa: BLE001 - a failing tick must not stop the scheduler; the next tick retries
+            db.session.rollback()
+            log.exception("scheduler tick failed")
+        finally:
+            db.session.remove()
+
+
+def drain(app: Flask) -> int:
+    """Fire everything due now, then return the number of instances fired (no APScheduler loop)."""
+    with app.app_context():
+        try:
+            return len(fire_due_timers(db.session, clock=app.extensions["lotse_clock"], limit=10**9))
         finally:
             db.session.remove()
 
@@ -54,4 +76,6 @@ def build(app: Flask, *, blocking: bool) -> BlockingScheduler | BackgroundSchedu
     scheduler = scheduler_cls(timezone="UTC")
     scheduler.add_job(tick, "interval", args=[app], seconds=app.config["SCHEDULER_TICK_SECONDS"], id="timers",
                       max_instances=1, coalesce=True, misfire_grace_time=None)
+    # Ledger sealing, retention erasure and access-log pruning run as their own jobs at their own pace.
+    add_audit_jobs(scheduler, app)
     return scheduler

@@ -11,6 +11,7 @@ from app import orchestration
 from app.clock import Clock
 from app.directory.service import system_principal
 from app.instances.models import ProcessInstance
+from app.metrics import TIMER_LAG
 
 log = logging.getLogger(__name__)
 STUCK_BACKOFF = timedelta(minutes=1)
@@ -36,6 +37,7 @@ def fire_one(session: Session, *, clock: Clock) -> int | None:
         return None
     instance_id = instance.id
     due_before = instance.next_timer_at
+    TIMER_LAG.observe(max(0.0, (now - due_before).total_seconds()))
     try:
         orchestration.execute(session, instance, orchestration.Operation("timer"),
                               actor=system_principal(instance.municipality_id), clock=clock)

@@ -5,11 +5,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api.common import clock, page, principal
+from app.audit.access import record_read
 from app.extensions import db
 from app.instances.models import ProcessInstance
 from app.orchestration import office_name
 from app.tasks import service
-from app.tasks.schemas import CompletedSchema, CompleteSchema, TaskPageSchema, TaskQuerySchema, TaskSchema
+from app.tasks.schemas import (CompletedSchema, CompleteSchema, DueDateSchema, TaskPageSchema, TaskQuerySchema,
+                               TaskSchema)
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="Office inboxes: claim, release, complete")
 
@@ -38,8 +40,21 @@ class TaskItem(MethodView):
 
     @blp.response(200, TaskSchema)
     def get(self, task_id):
-        """Show a task."""
-        return present(service.get_task(db.session, actor=principal(), task_id=task_id))
+        """Show a task (the read is written to the access log)."""
+        actor = principal()
+        task = service.get_task(db.session, actor=actor, task_id=task_id)
+        record_read(db.session, reader=actor, action="task_detail", at=clock().now(), instance_id=task.instance_id,
+                    task_id=task.id)
+        return present(task)
+
+    @blp.arguments(DueDateSchema)
+    @blp.response(200, TaskSchema)
+    def patch(self, body, task_id):
+        """Move the task's due date (leads of its office, supervisors, admins); audited with old and new value."""
+        from app.deadlines.service import move_due_date
+
+        return present(move_due_date(db.session, actor=principal(), task_id=task_id, due_at=body["due_at"],
+                                     clock=clock()))
 
 
 @blp.route("/<int:task_id>/claim")

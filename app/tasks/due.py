@@ -5,7 +5,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from app.engine.calendar import DeadlineError, due_at
+from dateutil.relativedelta import relativedelta
+
+from app.engine.calendar import DeadlineError, due_at, parse_duration
 from app.engine.juel import is_juel
 
 _JUEL_NAME = re.compile(r"^[#$]\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}$")
@@ -35,10 +37,19 @@ def _camunda_date(raw: str | None, now: datetime, data: dict[str, Any]) -> datet
     return parsed if parsed.tzinfo else None
 
 
-def compute_due_dates(info: dict[str, Any], now: datetime, data: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
-    """(due_at, follow_up_at) for a task created at `now`: lotse:dueIn first, camunda:dueDate second."""
+def before(moment: datetime, duration: str) -> datetime:
+    """`moment` minus an ISO 8601 duration (months and years on the calendar, the rest exactly)."""
+    d = parse_duration(duration)
+    return moment - relativedelta(years=d.years, months=d.months, weeks=d.weeks, days=d.days, hours=d.hours,
+                                  minutes=d.minutes, seconds=d.seconds)
+
+
+def compute_due_dates(info: dict[str, Any], now: datetime,
+                      data: dict[str, Any]) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """(due_at, follow_up_at, remind_at) for a task created at `now`: lotse:dueIn first, camunda:dueDate second."""
     calendar = info.get("calendar") or "kalendertage"
     due = due_at(now, info["due_in"], calendar) if info.get("due_in") else _camunda_date(info.get("camunda_due_date"), now, data)
     follow = (due_at(now, info["follow_up_in"], calendar) if info.get("follow_up_in")
               else _camunda_date(info.get("camunda_follow_up_date"), now, data))
-    return due, follow
+    remind = before(due, info["remind_before"]) if due and info.get("remind_before") else None
+    return due, follow, remind

@@ -66,3 +66,9 @@ class CompletedSchema(Schema):
     task = fields.Nested(TaskSchema)
     next_tasks = fields.List(fields.Nested(TaskSchema))
     instance_status = fields.String()
+
+
+class DueDateSchema(Schema):
+    """Body of PATCH /api/tasks/{id}."""
+
+    due_at = fields.AwareDateTime(required=True, default_timezone=None)

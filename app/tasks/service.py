@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import orchestration
@@ -29,18 +29,22 @@ def visible_tasks(query: Select, actor: Principal) -> Select:
 
 
 def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str = "open", assignee: str | None = None,
-               unassigned: bool = False, process_key: str | None = None, business_key: str | None = None,
-               office: str | None = None, due_before: datetime | None = None, due_after: datetime | None = None,
-               overdue: bool = False, instance_id: int | None = None, sort_by: str = "due_at",
-               sort_order: str = "asc", limit: int = 50, offset: int = 0) -> tuple[list[HumanTask], int]:
-    """The inbox query: filters as in Camunda's GET /task, always scoped to the caller."""
+               unassigned: bool = False, or_unassigned: bool = False, process_key: str | None = None,
+               business_key: str | None = None, office: str | None = None, due_before: datetime | None = None,
+               due_after: datetime | None = None, overdue: bool = False, instance_id: int | None = None,
+               sort_by: str = "due_at", sort_order: str = "asc", limit: int = 50, offset: int = 0) -> tuple[list[HumanTask], int]:
+    """The inbox query: filters as in Camunda's GET /task, always scoped to the caller.
+
+    `or_unassigned` widens an `assignee` filter to "assigned to them or to nobody" (the web inbox: mine + queue).
+    """
     query = visible_tasks(select(HumanTask), actor)
     if status != "all":
         if status not in TASK_STATUSES:
             raise Invalid(f"unknown status '{status}'; one of {', '.join(TASK_STATUSES)} or all")
         query = query.where(HumanTask.status == status)
     if assignee:
-        query = query.where(HumanTask.assignee == (actor.username if assignee == "me" else assignee))
+        mine = HumanTask.assignee == (actor.username if assignee == "me" else assignee)
+        query = query.where(or_(mine, HumanTask.assignee.is_(None)) if or_unassigned else mine)
     if unassigned:
         query = query.where(HumanTask.assignee.is_(None))
     if process_key:

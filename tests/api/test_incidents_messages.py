@@ -58,3 +58,37 @@ def test_message_start_event_starts_a_case(api):
     assert response.get_json()["started"] is True
     [task] = api.as_("jc").tasks()
     assert task["element_id"] == "ut_anlegen" and task["business_key"] == "AZ-N1"
+
+
+def test_a_thrown_message_starts_the_receiving_pathway_with_the_same_business_key(api):
+    api.deploy("handoff_receiver.bpmn")
+    api.deploy("handoff_sender.bpmn")
+    case = api.start("erstorientierung", "AZ-H1").get_json()
+    task = case["active_tasks"][0]
+    done = api.as_("abh").post(f"/api/tasks/{task['id']}/complete",
+                               {"data": {"antrag": {"leistungsart": "SGB II", "haushalt": 3}}})
+    assert done.status_code == 200, done.get_json()
+    [received] = api.as_("jc").tasks()
+    assert received["element_id"] == "ut_antrag" and received["business_key"] == "AZ-H1"
+    target = api.as_("super").get(f"/api/instances/{received['instance_id']}").get_json()
+    assert target["data"]["leistungsart"] == "SGB II" and target["process_key"] == "leistungsbezug"
+    sender_trail = api.as_("super").get(f"/api/instances/{case['id']}/audit").get_json()["items"]
+    assert "message_sent" in [e["kind"] for e in sender_trail]
+    receiver_kinds = [e["kind"] for e in api.as_("super").get(
+        f"/api/instances/{received['instance_id']}/audit").get_json()["items"]]
+    assert "message_correlated" in receiver_kinds
+
+
+def test_a_message_nobody_waits_for_yet_is_delivered_later(app, api, clock):
+    from app.extensions import db
+    from app.instances.outbox import deliver_pending
+
+    api.deploy("handoff_sender.bpmn")
+    case = api.start("erstorientierung", "AZ-H2").get_json()
+    api.as_("abh").post(f"/api/tasks/{case['active_tasks'][0]['id']}/complete", {"data": {"antrag": {"x": 1}}})
+    assert api.as_("jc").tasks() == []
+    assert deliver_pending(db.session, clock=clock) == 0
+    api.deploy("handoff_receiver.bpmn")
+    assert deliver_pending(db.session, clock=clock) == 1
+    assert [t["element_id"] for t in api.as_("jc").tasks()] == ["ut_antrag"]
+    assert deliver_pending(db.session, clock=clock) == 0

@@ -1,0 +1,255 @@
+"""Deadlines at work: reminders, escalation (two levels), moving a due date, the overdue summary."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import orchestration
+from app.audit import service as audit
+from app.clock import Clock
+from app.deadlines.notifier import Message, Notifier
+from app.directory.models import Membership, Municipality, Office, User
+from app.directory.service import Principal
+from app.engine.calendar import BERLIN, DeadlineError, parse_duration
+from app.errors import Forbidden, Invalid
+from app.instances.models import ProcessInstance
+from app.metrics import ESCALATIONS, REMINDERS
+from app.tasks.models import HumanTask
+from app.tasks.due import before
+from app.tasks.service import get_task
+
+BATCH = 200
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Aggregates may come back naive from SQLite; the values are UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def _berlin(moment: datetime) -> str:
+    return moment.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
+
+
+def _members(session: Session, office_id: int | None, roles: tuple[str, ...]) -> list[User]:
+    query = select(User).join(Membership, Membership.user_id == User.id).where(
+        Membership.office_id == office_id, Membership.role.in_(roles), User.active.is_(True))
+    return list(session.scalars(query.distinct()))
+
+
+def _supervisors(session: Session, municipality_id: int) -> list[User]:
+    return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
+        Membership.municipality_id == municipality_id, Membership.role == "supervisor", User.active.is_(True)).distinct()))
+
+
+def _lock(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance] | None:
+    """Lock the task's instance without waiting; None when another worker holds it (it will come back)."""
+    task = session.get(HumanTask, task_id)
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == task.instance_id)
+                              .with_for_update(skip_locked=True))
+    if instance is None:
+        return None
+    session.refresh(task)
+    return task, instance
+
+
+def _office(session: Session, task: HumanTask) -> Office | None:
+    return session.get(Office, task.office_id) if task.office_id else None
+
+
+def _task_line(task: HumanTask) -> str:
+    due = _berlin(task.due_at) if task.due_at else "—"
+    source = f" ({task.legal_source})" if task.legal_source else ""
+    return f"„{task.name}“ im Fall {task.business_key}, fällig {due}{source}"
+
+
+@dataclass
+class DeadlineRun:
+    """What one pass of the deadline jobs did."""
+
+    reminded: int = 0
+    escalated: int = 0
+    escalated_level2: int = 0
+
+
+def run_deadline_jobs(session: Session, *, clock: Clock, notifier: Notifier) -> DeadlineRun:
+    """Send due reminders and escalate overdue tasks (each at most once); commits per task."""
+    run = DeadlineRun()
+    now = clock.now()
+    run.reminded = _each(session, select(HumanTask.id).where(
+        HumanTask.status == "open", HumanTask.remind_at <= now, HumanTask.reminded_at.is_(None)),
+        lambda task, instance: _remind(session, task, instance, now, notifier))
+    run.escalated = _each(session, select(HumanTask.id).where(
+        HumanTask.status == "open", HumanTask.due_at < now, HumanTask.escalated_at.is_(None)),
+        lambda task, instance: _escalate(session, task, instance, now, notifier))
+    for town in session.scalars(select(Municipality).where(Municipality.coordination_office_id.is_not(None),
+                                                           Municipality.second_escalation_after.is_not(None))):
+        threshold = before(now, town.second_escalation_after)
+        office_id = town.coordination_office_id
+        run.escalated_level2 += _each(session, select(HumanTask.id).where(
+            HumanTask.municipality_id == town.id, HumanTask.status == "open", HumanTask.escalated_at <= threshold,
+            HumanTask.second_escalated_at.is_(None)),
+            lambda task, instance, office_id=office_id: _escalate_level2(session, task, instance, now, notifier,
+                                                                         office_id))
+    session.commit()
+    return run
+
+
+def _each(session: Session, ids_query, action) -> int:
+    done = 0
+    for task_id in list(session.scalars(ids_query.order_by(HumanTask.id).limit(BATCH))):
+        locked = _lock(session, task_id)
+        if locked is None:
+            session.rollback()
+            continue
+        if action(*locked):
+            done += 1
+        session.commit()
+    return done
+
+
+def _remind(session: Session, task: HumanTask, instance: ProcessInstance, now: datetime, notifier: Notifier) -> bool:
+    if task.status != "open" or task.reminded_at is not None:
+        return False
+    task.reminded_at = now
+    REMINDERS.inc()
+    office = _office(session, task)
+    if task.assignee:
+        recipients = list(session.scalars(select(User).where(User.username == task.assignee)))
+    else:
+        recipients = _members(session, task.office_id, ("clerk",))
+    notifier.notify(session, recipients, Message(
+        "reminder", f"Erinnerung: {task.name} ({task.business_key})", "Bitte denken Sie an " + _task_line(task) + ".",
+        task.municipality_id, task.id, task.instance_id), now=now)
+    audit.record(session, municipality_id=task.municipality_id, kind="reminder_sent", actor="system", at=now,
+                 instance=instance, office=office.name if office else None, element_id=task.element_id,
+                 details={"task_id": task.id, "recipients": [u.username for u in recipients]})
+    return True
+
+
+def _escalate(session: Session, task: HumanTask, instance: ProcessInstance, now: datetime, notifier: Notifier) -> bool:
+    if task.status != "open" or task.escalated_at is not None or task.due_at is None or task.due_at >= now:
+        return False
+    task.escalated_at = now
+    ESCALATIONS.labels(level="1").inc()
+    office = _office(session, task)
+    # Leads of the owning office first; an office without a lead must not swallow the escalation.
+    recipients = _members(session, task.office_id, ("lead",)) or _supervisors(session, task.municipality_id)
+    notifier.notify(session, recipients, Message(
+        "escalation", f"Frist überschritten: {task.name} ({task.business_key})",
+        f"Überfällig im Amt {office.name if office else '—'}: " + _task_line(task) + ".",
+        task.municipality_id, task.id, task.instance_id), now=now)
+    audit.record(session, municipality_id=task.municipality_id, kind="escalated", actor="system", at=now,
+                 instance=instance, office=office.name if office else None, element_id=task.element_id,
+                 details={"task_id": task.id, "level": 1, "due_at": task.due_at.isoformat(),
+                          "recipients": [u.username for u in recipients]})
+    return True
+
+
+def _escalate_level2(session: Session, task: HumanTask, instance: ProcessInstance, now: datetime, notifier: Notifier,
+                     office_id: int) -> bool:
+    if task.status != "open" or task.second_escalated_at is not None or task.escalated_at is None:
+        return False
+    task.second_escalated_at = now
+    ESCALATIONS.labels(level="2").inc()
+    coordination = session.get(Office, office_id)
+    recipients = _members(session, office_id, ("clerk", "lead", "supervisor"))
+    owner = _office(session, task)
+    notifier.notify(session, recipients, Message(
+        "escalation_level2", f"Weiterhin überfällig: {task.name} ({task.business_key})",
+        f"Seit der Eskalation unbearbeitet im Amt {owner.name if owner else '—'}: " + _task_line(task) + ".",
+        task.municipality_id, task.id, task.instance_id), now=now)
+    audit.record(session, municipality_id=task.municipality_id, kind="escalated", actor="system", at=now,
+                 instance=instance, office=owner.name if owner else None, element_id=task.element_id,
+                 details={"task_id": task.id, "level": 2, "to_office": coordination.name,
+                          "recipients": [u.username for u in recipients]})
+    return True
+
+
+def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: datetime, clock: Clock) -> HumanTask:
+    """A lead of the task's office, a supervisor or an admin moves a due date; audited with old and new value."""
+    task = get_task(session, actor=actor, task_id=task_id)
+    if not (actor.has("supervisor", "admin") or (actor.has("lead") and task.office_id in actor.office_ids)):
+        raise Forbidden("only leads of the task's office, supervisors and admins move due dates")
+    if due_at.tzinfo is None:
+        raise Invalid("due_at needs a timezone offset", details={"fields": {"due_at": "timezone offset required"}})
+    instance = orchestration.lock_instance(session, task.instance_id, actor.municipality_id)
+    session.refresh(task)
+    if task.status != "open":
+        from app.errors import Conflict
+        raise Conflict(f"task {task_id} is {task.status}; its due date can no longer change")
+    now = clock.now()
+    old = task.due_at
+    if old is not None and task.remind_at is not None:
+        task.remind_at = due_at - (old - task.remind_at)
+        task.reminded_at = None if task.remind_at > now else task.reminded_at
+    task.due_at = due_at
+    if due_at > now:
+        # A deadline moved into the future may be missed again: escalate anew then.
+        task.escalated_at = task.second_escalated_at = None
+    audit.record(session, municipality_id=task.municipality_id, kind="due_date_changed", actor=actor.username, at=now,
+                 instance=instance, office=orchestration.office_name(session, task.office_id),
+                 element_id=task.element_id, details={"task_id": task.id, "old": old.isoformat() if old else None,
+                                                      "new": due_at.isoformat()})
+    session.flush()
+    return task
+
+
+def overdue_summary(session: Session, *, actor: Principal, now: datetime) -> dict[str, Any]:
+    """Per office open/overdue/escalated and the oldest overdue task; per activity where tasks wait longest."""
+    if not actor.has("lead", "supervisor", "admin"):
+        raise Forbidden("the overdue summary is for leads, supervisors and admins")
+    scope = [HumanTask.municipality_id == actor.municipality_id, HumanTask.status == "open"]
+    if not actor.has("supervisor", "admin"):
+        scope.append(HumanTask.office_id.in_(actor.office_ids or {-1}))
+    overdue = HumanTask.due_at < now
+    offices = {o.id: o.name for o in session.scalars(select(Office).where(Office.municipality_id == actor.municipality_id))}
+    per_office = []
+    rows = session.execute(select(
+        HumanTask.office_id, func.count(), func.count().filter(overdue),
+        func.count().filter(HumanTask.escalated_at.is_not(None)), func.min(HumanTask.due_at).filter(overdue),
+    ).where(*scope).group_by(HumanTask.office_id))
+    for office_id, open_count, overdue_count, escalated, oldest_due in rows:
+        oldest, oldest_due = None, _aware(oldest_due)
+        if oldest_due is not None:
+            task = session.scalar(select(HumanTask).where(*scope, HumanTask.office_id == office_id,
+                                                          HumanTask.due_at == oldest_due).limit(1))
+            oldest = {"task_id": task.id, "name": task.name, "business_key": task.business_key,
+                      "due_at": task.due_at.isoformat(), "overdue_hours": round((now - task.due_at).total_seconds() / 3600, 1)}
+        per_office.append({"office": offices.get(office_id, "(ohne Amt)"), "open": open_count, "overdue": overdue_count,
+                           "escalated": escalated, "oldest_overdue": oldest})
+    per_office.sort(key=lambda o: (-o["overdue"], o["office"]))
+    activities = []
+    for key, element, name, count, overdue_count, oldest_created in session.execute(select(
+            HumanTask.process_key, HumanTask.element_id, HumanTask.name, func.count(), func.count().filter(overdue),
+            func.min(HumanTask.created_at)).where(*scope).group_by(HumanTask.process_key, HumanTask.element_id,
+                                                                    HumanTask.name)):
+        oldest_created = _aware(oldest_created)
+        activities.append({"process_key": key, "element_id": element, "name": name, "open": count,
+                           "overdue": overdue_count,
+                           "longest_wait_hours": round((now - oldest_created).total_seconds() / 3600, 1)})
+    activities.sort(key=lambda a: -a["longest_wait_hours"])
+    lag_from = session.scalar(select(func.min(ProcessInstance.next_timer_at)).where(
+        ProcessInstance.municipality_id == actor.municipality_id, ProcessInstance.status == "running",
+        ProcessInstance.next_timer_at <= now))
+    backlog = session.scalar(select(func.count()).select_from(ProcessInstance).where(
+        ProcessInstance.municipality_id == actor.municipality_id, ProcessInstance.status == "running",
+        ProcessInstance.next_timer_at <= now)) or 0
+    lag_from = _aware(lag_from)
+    return {"generated_at": now.isoformat(), "offices": per_office, "activities": activities,
+            "timer_lag_seconds": round((now - lag_from).total_seconds(), 3) if lag_from else 0.0,
+            "due_timer_backlog": backlog}
+
+
+def validate_escalation_settings(duration: str | None) -> None:
+    """A second-level period must be an ISO 8601 duration."""
+    if duration:
+        try:
+            parse_duration(duration)
+        except DeadlineError as exc:
+            raise Invalid(str(exc)) from exc
