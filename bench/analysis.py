@@ -134,9 +134,12 @@ def _burst(results: dict[str, Any], m: dict[str, Any]) -> list[str]:
     rate = (m.get("timer_burst_tasks_created") or 0) / seconds if seconds else 0
     return [f"- **Timer burst: {_f(m, 'timer_burst_2000_s')} s for all (goal ≤ 10 s, each once).** "
             f"{m.get('timer_burst_missing', '?')} missing, {m.get('timer_burst_duplicates', '?')} duplicated; "
-            f"≈{rate:.0f} timers/s over 4 schedulers. Each firing costs "
-            f"{_f(m, 'timer_fire_ms_per_case_profiled_sqlite')} ms (profiled, SQLite): "
-            f"{_top_app(_hot(results, 'fire_due_timers'), ('fire_due_timers', 'fire_one', 'execute ('), 4)}."]
+            f"≈{rate:.0f} timers/s over 4 schedulers on {os.cpu_count()} cores. One firing costs "
+            f"{_f(m, 'timer_fire_ms_per_case_profiled_pg')} ms on PostgreSQL (profiled, one process): "
+            f"{_top_app(_hot(results, 'due cases (PostgreSQL)'), ('fire_due_timers', 'fire_one', 'execute ('), 5)}; "
+            f"each scheduler also writes ≈{_f(m, 'scheduler_log_lines_per_fire_pg', 0)} log lines per fired timer "
+            "(SpiffWorkflow's task state changes at INFO). What is left: the per-firing cost (the same restore, "
+            "sync, audit and dump as a completion) and the scheduler's logging."]
 
 
 def _memory(results: dict[str, Any], m: dict[str, Any]) -> list[str]:

@@ -69,14 +69,15 @@ def _completions(cfg: harness.Config, backend: str, cases: int) -> tuple[dict[st
     return stats, spots.report()
 
 
-def _timers(cfg: harness.Config, count: int) -> tuple[float, dict[str, Any]]:
-    """Profile the scheduler service firing `count` due timers on SQLite; ms per fired case."""
+def _timers(cfg: harness.Config, backend: str, count: int) -> tuple[float, dict[str, Any]]:
+    """Profile the scheduler service firing `count` due timers; ms per fired case (profiled)."""
     from app.extensions import db
     from app.scheduler.service import fire_due_timers
 
-    app = harness.make_app(cfg, "sqlite", "hotspots-timers")
+    app = harness.make_app(cfg, backend, "hotspots-timers")
     clock = harness.system_clock()
-    spots = Hotspots(f"scheduler: fire_due_timers over {count} due cases (SQLite)")
+    label = "PostgreSQL" if backend == "postgresql" else "SQLite"
+    spots = Hotspots(f"scheduler: fire_due_timers over {count} due cases ({label})")
     try:
         with app.app_context():
             session = db.session
@@ -110,9 +111,10 @@ def run(cfg: harness.Config) -> dict[str, Any]:
         metrics[f"service_complete_ms_p95_{suffix}"] = stats["p95"]
         metrics[f"sql_statements_per_completion_{suffix}"] = stats["statements"]
         reports.append(report)
-    per_fire, report = _timers(cfg, sizes["timers"])
-    metrics["timer_fire_ms_per_case_profiled_sqlite"] = per_fire
-    reports.append(report)
+    for backend in backends:
+        per_fire, report = _timers(cfg, backend, sizes["timers"])
+        metrics[f"timer_fire_ms_per_case_profiled_{'sqlite' if backend == 'sqlite' else 'pg'}"] = per_fire
+        reports.append(report)
     notes = [f"in-process completions (service call + commit, no HTTP) over {sizes['cases']} pathway cases"]
     if not available():
         notes.append("pyinstrument is not installed (pip install -e '.[bench]'): no hotspot tables")

@@ -100,7 +100,7 @@ def lateness(cfg: harness.Config, backend: str, sizes: dict[str, Any]) -> dict[s
             per_start = _timed_starts(db.session, world, clock, background, "WAIT")
             db.session.remove()
         # The scheduler runs from here on; the due cases are started while it ticks, each before its due time.
-        with Schedulers(harness.server_env(cfg, app), 1, 1.0, cfg.workdir / f"{backend}-lateness"):
+        with Schedulers(harness.server_env(cfg, app), 1, 1.0, cfg.workdir / f"{backend}-lateness") as procs:
             with app.app_context():
                 base = datetime.now(timezone.utc) + timedelta(seconds=per_start * sizes["due"] * 2.5 + LEAD)
                 dues = sorted(base + timedelta(seconds=rng.uniform(0, sizes["window"])) for _ in range(sizes["due"]))
@@ -108,6 +108,7 @@ def lateness(cfg: harness.Config, backend: str, sizes: dict[str, Any]) -> dict[s
                 created_late = _created_late(db.session, due_by_id)
                 db.session.remove()
             fired = _wait_fired(reader, list(due_by_id), dues[-1].timestamp() + GRACE)
+            log_lines = procs.log_text(0).count("\n")
     finally:
         reader.dispose()
         harness.dispose(app)
@@ -117,7 +118,7 @@ def lateness(cfg: harness.Config, backend: str, sizes: dict[str, Any]) -> dict[s
         counts[instance_id] = counts.get(instance_id, 0) + 1
     return {"lateness": describe(late), "missing": len(due_by_id) - len(counts),
             "duplicates": sum(1 for c in counts.values() if c > 1), "created_late": created_late,
-            "per_start_ms": per_start * 1000}
+            "per_start_ms": per_start * 1000, "log_lines_per_fire": log_lines / max(1, len(fired))}
 
 
 def _timed_starts(session, world: harness.World, clock, dues: list[datetime], prefix: str) -> float:
@@ -198,6 +199,7 @@ def run(cfg: harness.Config) -> dict[str, Any]:
         p99s.append(stats["p99"])
         spreads[suffix] = f"{suffix}: p50 {stats['median']:.2f} / p99 {stats['p99']:.2f} / max {stats['max']:.2f} s"
         metrics[f"timer_created_late_{suffix}"] = result["created_late"]
+        metrics[f"scheduler_log_lines_per_fire_{suffix}"] = result["log_lines_per_fire"]
     metrics["timer_lateness_p99_s"] = max(p99s) if p99s else None
     if cfg.has_pg:
         result = burst(cfg, sizes)

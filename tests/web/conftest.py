@@ -314,4 +314,4 @@ def login(page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Benutzername").fill(username)
     page.get_by_label("Passwort").fill(password)
     page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/anmelden" not in url)
