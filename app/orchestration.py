@@ -98,6 +98,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             _apply(wf, op)
             report = runtime.run_steps(wf, refresh_timers=op.kind == "timer")
             outgoing = runtime.thrown_messages(wf)
+            runtime.compact_history(wf)
         _record_operation(session, instance, op, actor=actor, now=clock.now())
         _sync(session, instance, definition, engine, wf, report, actor=actor, clock=clock, op=op)
         pending = _queue_messages(session, instance, outgoing, now=clock.now())

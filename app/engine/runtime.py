@@ -5,9 +5,11 @@ version; an instance's stored state leaves the spec out (it is ~60% of a full do
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import contextvars
 import json
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator
@@ -22,6 +24,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
 from app.engine.parsing import apply_engine_patches
@@ -84,6 +87,21 @@ def _json_default(value: Any) -> Any:
 def dumps(value: Any) -> str:
     """Compact JSON used for engine state and spec documents."""
     return json.dumps(value, separators=(",", ":"), default=_json_default)
+
+
+STATE_PREFIX = "z1:"
+
+
+def encode_state(document: str) -> str:
+    """zlib + base64 behind a version prefix: the JSON is repetitive (ids, type names) and shrinks ~4x."""
+    return STATE_PREFIX + base64.b64encode(zlib.compress(document.encode(), 6)).decode("ascii")
+
+
+def state_document(state: str) -> dict[str, Any]:
+    """The engine state as a dict, whether stored compressed or (older rows) as plain JSON."""
+    if state.startswith(STATE_PREFIX):
+        return json.loads(zlib.decompress(base64.b64decode(state[len(STATE_PREFIX):])))
+    return json.loads(state)
 
 
 @dataclass
@@ -150,16 +168,16 @@ class EngineDefinition:
         return wf
 
     def dump_state(self, wf: BpmnWorkflow) -> str:
-        """Serialize an instance's state without the spec."""
+        """Serialize an instance's state without the spec, compressed (see encode_state)."""
         dct = self.serializer.to_dict(wf)
         dct.pop("spec", None)
         dct.pop("subprocess_specs", None)
         dct["serializer_version"] = self.serializer.VERSION
-        return dumps(dct)
+        return encode_state(dumps(dct))
 
     def restore(self, state: str) -> BpmnWorkflow:
         """Rebuild a workflow from stored state, reusing this definition's spec objects."""
-        dct = json.loads(state)
+        dct = state_document(state)
         dct.pop("serializer_version", None)
         conv = self._converter
         wf = BpmnWorkflow(self.spec, self.subprocess_specs, deserializing=True, script_engine=self.script_engine)
@@ -218,6 +236,46 @@ def _waiting_cycle_values(wf: BpmnWorkflow) -> dict[Any, tuple[str, Any]]:
             value = task._get_internal_data("event_value")
             values[task.id] = (task.task_spec.name, dict(value) if isinstance(value, dict) else value)
     return values
+
+
+# Above this many tasks a workflow's finished history is compacted (see compact_history).
+COMPACT_ABOVE = 150
+# Finished tasks of these kinds carry nothing the engine reads again once their successor exists.
+SPLICEABLE = {"UserTask", "ManualTask", "ScriptTask", "ServiceTask", "NoneTask", "SendTask", "ReceiveTask",
+              "ExclusiveGateway", "IntermediateCatchEvent", "IntermediateThrowEvent", "StartEvent"}
+
+
+def compact_history(wf: BpmnWorkflow, above: int | None = None) -> int:
+    """Splice finished pass-through tasks out of the tree; return how many were removed.
+
+    SpiffWorkflow keeps every task ever run as a chain, so a case that loops gets slower with each
+    iteration (every step walks and serializes the whole tree) and stalls at a tree depth of 1000. The
+    audit trail keeps the history; the engine does not need it. A completed task with exactly one child
+    is removed and its child hung under its parent, unless the child is a join (joins read their
+    parents) or the task is structural (splits, boundary-event parents, subprocesses, multi-instance).
+    Ancestor relations between the remaining tasks are unchanged, and every task holds its full data,
+    so the delta encoding simply refers to the new parent.
+    """
+    limit = COMPACT_ABOVE if above is None else above
+    removed = 0
+    for workflow in [wf, *wf.subprocesses.values()]:
+        if len(workflow.tasks) <= limit:
+            continue
+        for task in list(workflow.tasks.values()):
+            if (task.state != TaskState.COMPLETED or task._parent is None or len(task._children) != 1
+                    or type(task.task_spec).__name__ not in SPLICEABLE):
+                continue
+            child = workflow.tasks.get(task._children[0])
+            parent = workflow.tasks.get(task._parent)
+            if child is None or parent is None or isinstance(child.task_spec, Join):
+                continue
+            parent._children[parent._children.index(task.id)] = child.id
+            child._parent = parent.id
+            del workflow.tasks[task.id]
+            if workflow.last_task is task:
+                workflow.last_task = child
+            removed += 1
+    return removed
 
 
 def _has_ready_engine_tasks(wf: BpmnWorkflow) -> bool:
