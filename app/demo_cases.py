@@ -215,7 +215,8 @@ def _p4_scenarios(d: Driver) -> None:
     # foreign degree: consent for the recognition office, advice at the Integrationszentrum
     d.since(20)
     d.send("SGBII_bewilligt", "MS-2026-0119", {"name": "Hosseini", "vorname": "Reza", "rechtskreis": "SGB II",
-                                               "aufenthaltsstatus": "Aufenthaltserlaubnis", "bewilligt_ab": "2026-01-01"},
+                                               "aufenthaltsstatus": "Aufenthaltserlaubnis",
+                                               "bewilligt_ab": "2026-01-01"},
            "jc.schmidt")
     d.do("MS-2026-0119", "p4_potenzialanalyse", kursberechtigung_durch="nicht erforderlich",
          auslaendischer_abschluss=True, referenzberuf="Bauingenieur")

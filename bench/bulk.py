@@ -114,16 +114,19 @@ TEMPLATE_DUE = "2099-12-31T23:59:59+00:00"
 def clone_waiting(session, template, dues: list[datetime], prefix: str) -> int:
     """Insert copies of a waiting case whose timer date came from case data, one per due time (fast path).
 
-    The engine state is the template's with the due date replaced (in the case data and the armed timer);
+    The engine state is the template's with the due date replaced (in the case data and the armed timer),
+    stored in the same encoding;
     the audit chain continues from the template's head, so clones' chains do not verify on their own.
     """
     from app.instances.models import ProcessInstance
 
-    if TEMPLATE_DUE not in template.state:
+    document = harness.state_json(template.state)
+    if TEMPLATE_DUE not in document:
         raise RuntimeError("the template case does not carry the template due date in its state")
     rows = ({"municipality_id": template.municipality_id, "definition_id": template.definition_id,
              "business_key": f"{prefix}-{index:06d}", "status": "running",
-             "state": template.state.replace(TEMPLATE_DUE, due.isoformat()), "revision": 1, "next_timer_at": due,
+             "state": harness.encode_like(template.state, document.replace(TEMPLATE_DUE, due.isoformat())),
+             "revision": 1, "next_timer_at": due,
              "audit_seq": template.audit_seq, "audit_head": template.audit_head, "started_by": template.started_by,
              "started_at": template.started_at} for index, due in enumerate(dues))
     if session.get_bind().dialect.name == "postgresql":

@@ -244,6 +244,24 @@ def walk_pathway(session, world: World, business_key: str, clock, on_step: Calla
     return instance
 
 
+def state_json(state: str) -> str:
+    """The engine state as JSON text, whatever encoding the app stores it in (plain or compressed)."""
+    from app.engine import runtime
+
+    decode = getattr(runtime, "state_document", None)
+    return runtime.dumps(decode(state)) if decode else state
+
+
+def encode_like(template_state: str, document: str) -> str:
+    """Store JSON text the way the app stored the template state (compressed when it was)."""
+    from app.engine import runtime
+
+    prefix = getattr(runtime, "STATE_PREFIX", None)
+    if prefix and template_state.startswith(prefix):
+        return runtime.encode_state(document)
+    return document
+
+
 def _now():
     from datetime import datetime, timezone
 

@@ -91,9 +91,6 @@ def machine() -> dict[str, str]:
     mem = next((int(line.split()[1]) for line in _read("/proc/meminfo").splitlines()
                 if line.startswith("MemTotal")), 0)
     import sqlite3
-
-    import SpiffWorkflow  # noqa: F401
-
     from importlib.metadata import version
 
     return {"cpu": cpu, "cores": str(os.cpu_count()), "ram": f"{mem / 1024 / 1024:.1f} GiB",

@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, text
 from app.clock import FakeClock
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-PG_SCHEMA = "lotse_test"
+# One schema per test run, so parallel runs on the same database do not wipe each other.
+PG_SCHEMA = f"lotse_test_{os.getpid()}"
 START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)  # a Monday morning
 
 
@@ -75,6 +76,11 @@ def app(backend, tmp_path_factory):
         from app.extensions import db
         db.session.remove()
         db.engine.dispose()
+    if backend == "postgresql":
+        engine = create_engine(_pg_url())
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture

@@ -89,14 +89,17 @@ class _Document:
         self.messages = {m.get("id"): m.get("name") for m in self.root.xpath("//bpmn:message", namespaces=NSMAP)}
 
     def name(self, element_id: str | None) -> str:
+        """An element's name, else its id."""
         el = self.by_id.get(element_id or "")
         return (el.get("name") if el is not None else None) or (element_id or "?")
 
     def targets(self, element_id: str) -> list[str]:
+        """Targets of the sequence flows leaving an element."""
         return [f.get("targetRef") for f in self.root.xpath("//bpmn:sequenceFlow[@sourceRef=$id]",
                                                             namespaces=NSMAP, id=element_id)]
 
     def sources(self, element_id: str) -> list[str]:
+        """Sources of the sequence flows entering an element."""
         return [f.get("sourceRef") for f in self.root.xpath("//bpmn:sequenceFlow[@targetRef=$id]",
                                                             namespaces=NSMAP, id=element_id)]
 
@@ -108,6 +111,7 @@ class _Document:
         return None
 
     def message_events(self, tag: str) -> list[str]:
+        """Names of the messages that events of this kind (e.g. startEvent) refer to."""
         names = []
         for definition in self.root.xpath(f"//bpmn:{tag}/bpmn:messageEventDefinition", namespaces=NSMAP):
             name = self.messages.get(definition.get("messageRef"), definition.get("messageRef"))
@@ -149,15 +153,14 @@ def describe(parsed: ParsedModel) -> Description:
     """The steps of a parsed model in document order; called processes' tasks follow their call activity."""
     main = _Document(parsed.normalized_xml)
     called = {pid: _Document(xml) for pid, xml in parsed.called_xml.items()}
-    tasks = {(t.process_id, t.element_id): t for t in parsed.user_tasks}
+    own = {t.element_id: t for t in parsed.user_tasks if t.process_id not in parsed.called_xml}
     steps: list[Step] = []
     for el in main.root.iter(*(f"{{{NSMAP['bpmn']}}}{tag}" for tag in STEP_TAGS)):
         lane = main.lane(el) or "—"
         element_id = el.get("id")
         if local(el) == "userTask":
-            info = next((t for (_pid, eid), t in tasks.items() if eid == element_id), None)
-            if info is not None:
-                steps.append(_task_step(main, info, lane, parsed.timers))
+            if element_id in own:
+                steps.append(_task_step(main, own[element_id], lane, parsed.timers))
             continue
         target = (el.get("calledElement") or "").strip()
         label = f"calls {target}" if local(el) == "callActivity" else "subprocess"

@@ -20,6 +20,10 @@ class HumanTask(db.Model):
         Index("ix_human_task_inbox", "municipality_id", "office_id", "status", "due_at"),
         Index("ix_human_task_assignee", "assignee", "status"),
         Index("ix_human_task_due", "status", "due_at"),
+        # Supervisor insights (app/insights): hand-off times per office, per activity, recent escalations.
+        Index("ix_human_task_completed", "municipality_id", "status", "completed_at"),
+        Index("ix_human_task_activity", "municipality_id", "process_key", "status", "completed_at"),
+        Index("ix_human_task_escalated", "municipality_id", "escalated_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"))

@@ -19,9 +19,9 @@ csrf = CSRFProtect()
 
 def _screens():
     """Screen modules; each has `register(app)` adding its blueprint and navigation entries."""
-    from app.web import clerk
+    from app.web import cases, clerk, designer, supervisor
 
-    return (clerk,)
+    return (clerk, designer, supervisor, cases)
 
 
 def init_web(app: Flask) -> None:

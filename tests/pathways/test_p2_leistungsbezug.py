@@ -71,7 +71,8 @@ def test_slow_decision_escalates_warns_before_inaction_suit_and_refusal_gets_leg
     pathways.send("Asylbescheid", KEY, {"bamf_entscheidung": "Ablehnung als offensichtlich unbegründet"})
     advice = pathways.task(KEY, "p2_rechtsberatung")
     assert advice["office"] == "KIM-Case-Management"
-    assert datetime.fromisoformat(advice["due_at"]) == datetime.fromisoformat(advice["created_at"]) + timedelta(hours=48)
+    created = datetime.fromisoformat(advice["created_at"])
+    assert datetime.fromisoformat(advice["due_at"]) == created + timedelta(hours=48)
     assert pathways.tick(clock.now() + timedelta(hours=49)).escalated == 1
     assert [n["kind"] for n in pathways.notifications("kim_lead")] == ["escalation"]
     pathways.complete(KEY, "p2_rechtsberatung")
@@ -79,5 +80,6 @@ def test_slow_decision_escalates_warns_before_inaction_suit_and_refusal_gets_leg
     pathways.send("Asylbescheid", KEY, {"bamf_entscheidung": "subsidiärer Schutz"})
     assert pathways.task(KEY, "p2_ae_erteilen")["office"] == "Ausländerbehörde"
     trail = pathways.audit(pathways.instances(KEY)["p2_leistungsbezug"]["id"])
-    assert [e["element_id"] for e in trail if e["kind"] == "escalated"] == ["p2_asylblg_bewilligen", "p2_rechtsberatung"]
+    escalated = [e["element_id"] for e in trail if e["kind"] == "escalated"]
+    assert escalated == ["p2_asylblg_bewilligen", "p2_rechtsberatung"]
     assert [e["element_id"] for e in trail if e["kind"] == "timer_fired"] == ["p2_timer_untaetigkeit"]

@@ -27,8 +27,8 @@ def test_statutory_basis_needs_no_consent(pathways):
 def test_school_data_never_go_to_the_foreigners_office(pathways):
     pathways.start_p1(KEY)
     pathways.complete(KEY, "p1_fall_anlegen")
-    pathways.complete(KEY, "p5_zweck", ds_rechtsgrundlage="§ 87 AufenthG", ds_sperrgrund="Schule/Kita an Ausländerbehörde",
-                      ds_empfaenger=["Ausländerbehörde"])
+    pathways.complete(KEY, "p5_zweck", ds_rechtsgrundlage="§ 87 AufenthG", ds_empfaenger=["Ausländerbehörde"],
+                      ds_sperrgrund="Schule/Kita an Ausländerbehörde")
     assert _open(pathways) == {"p1_anonyme_beratung": "KIM-Case-Management"}
     assert _release(pathways)["ds_freigabe"] == "gesperrt"
 

@@ -193,6 +193,48 @@ def english(web_app):
         yield
 
 
+# --- test-client helpers (tests/web/test_views*.py) -----------------------------------------------------
+
+
+def csrf(client, path: str = "/anmelden") -> str:
+    """The CSRF token of the current session (from the page's meta tag)."""
+    return re.search(r'name="csrf-token" content="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def sign_in(app, username: str, password: str = "geheim-123"):
+    """A new test client with a signed-in session."""
+    client = app.test_client()
+    response = client.post("/anmelden", data={"csrf_token": csrf(client), "username": username,
+                                              "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def give_password(app, username: str, password: str = "geheim-123") -> None:
+    """Let a user without a password (the foreign municipality's) sign in to the web UI."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import select
+
+    from app.directory.models import User
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.scalar(select(User).where(User.username == username)).password_hash = PasswordHasher().hash(password)
+        db.session.commit()
+
+
+@pytest.fixture
+def served(app, world):
+    """Requests outside the test's app context, as on a server: a fresh `g` (login user, CSRF token, locale)
+    per request. Database checks in the test then open their own app context."""
+    from flask.globals import _cv_app
+
+    context = _cv_app.get(None)
+    context.pop()
+    yield
+    context.push()
+
+
 # --- the browser ----------------------------------------------------------------------------------------
 
 

@@ -1,41 +1,14 @@
 """The web UI without a browser (both databases): login, CSRF, roles, errors, assets, the clerk flow."""
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import func, select
 
 from tests.factories import BPMN_DIR
+from tests.web.conftest import csrf, sign_in
 
 GOOD = {"data.aufenthalt_gesichert": "true", "data.antrag_vollstaendig": "true",
         "data.aufenthaltsstatus": "Aufenthaltserlaubnis"}
-
-
-def csrf(client, path: str = "/anmelden") -> str:
-    """The CSRF token of the current session (from the page's meta tag)."""
-    return re.search(r'name="csrf-token" content="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
-
-
-def sign_in(app, username: str, password: str = "geheim-123"):
-    """A new test client with a signed-in session."""
-    client = app.test_client()
-    response = client.post("/anmelden", data={"csrf_token": csrf(client), "username": username,
-                                              "password": password})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
-
-
-@pytest.fixture
-def served(app, world):
-    """Requests outside the test's app context, as on a server: a fresh `g` (login user, CSRF token, locale)
-    per request. Database checks in the test then open their own app context."""
-    from flask.globals import _cv_app
-
-    context = _cv_app.get(None)
-    context.pop()
-    yield
-    context.push()
 
 
 @pytest.fixture
@@ -110,9 +83,11 @@ def test_the_api_keeps_bearer_tokens_json_errors_and_no_csrf(api, client):
 
 def test_roles_shape_the_navigation_and_the_start_page(app, served):
     designer = sign_in(app, "designer")
-    assert designer.get("/").headers["Location"] == "/start"
+    assert designer.get("/").headers["Location"] == "/modelle"
     start = designer.get("/start").get_data(as_text=True)
-    assert "Meine Aufgaben" not in start and "noch keine Ansicht" in start
+    assert "Meine Aufgaben" not in start and ">Prozessmodelle</a>" in start and ">Fälle</a>" in start
+    assert "Überblick" not in start
+    assert sign_in(app, "super").get("/").headers["Location"] == "/aufsicht"
     denied = designer.get("/aufgaben")
     assert denied.status_code == 403 and "Zugriff verweigert" in denied.get_data(as_text=True)
     clerk = sign_in(app, "abh")

@@ -1,0 +1,219 @@
+"""Case screens for supervisors, leads, designers and admins: the case list, a case with its path on the diagram
+and its audit trail, and the actions on it (cancel, retry an incident, move a due date)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
+
+from app.audit.access import record_read
+from app.audit.service import instance_events, payloads_by_hash
+from app.deadlines import service as deadlines
+from app.definitions import service as definitions
+from app.definitions.models import ProcessDefinition
+from app.engine.calendar import BERLIN
+from app.errors import Conflict, Forbidden
+from app.extensions import db
+from app.instances import incidents as incident_service
+from app.instances import service as instances
+from app.instances.models import INSTANCE_STATUSES, ProcessInstance
+from app.orchestration import IncidentRaised
+from app.tasks.models import HumanTask
+from app.web import diagram, task_views
+from app.web.auth import current_principal, roles_required
+from app.web.clerk import clock
+from app.web.designer import parse_json_object
+from app.web.nav import NavItem, register_nav
+
+bp = Blueprint("cases", __name__, url_prefix="/faelle")
+CASE_ROLES = ("lead", "supervisor", "designer", "admin")
+PAGE_SIZE = 50
+
+
+def register(app: Flask) -> None:
+    """Add the case screens and their navigation entry."""
+    app.register_blueprint(bp)
+    register_nav(app, NavItem("cases.index", lazy_gettext("Cases"), CASE_ROLES, order=40))
+
+
+def status_labels() -> dict[str, str]:
+    """The case statuses in words."""
+    return {"running": gettext("running"), "incident": gettext("incident"), "completed": gettext("completed"),
+            "cancelled": gettext("cancelled")}
+
+
+def _definitions_by_id(ids: set[int]) -> dict[int, ProcessDefinition]:
+    if not ids:
+        return {}
+    return {d.id: d for d in db.session.scalars(select(ProcessDefinition).where(ProcessDefinition.id.in_(ids)))}
+
+
+@bp.get("")
+@roles_required(*CASE_ROLES)
+def index():
+    """Cases the user may see, newest first, filtered by status, process and case reference."""
+    actor = current_principal()
+    status = request.args.get("status", "")
+    status = status if status in INSTANCE_STATUSES else ""
+    process = request.args.get("prozess", "").strip()
+    key = request.args.get("aktenzeichen", "").strip()
+    page = max(request.args.get("seite", 1, type=int) or 1, 1)
+    rows, total = instances.list_instances(db.session, actor=actor, status=status or None, process_key=process or None,
+                                           business_key=key or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    latest, _ = definitions.list_definitions(db.session, actor=actor, latest_only=True, limit=500)
+    return render_template("cases/index.html", rows=rows, total=total, page=page,
+                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+                           definitions=_definitions_by_id({r.definition_id for r in rows}),
+                           processes=sorted(latest, key=lambda d: d.name.casefold()), statuses=status_labels(),
+                           filters={"status": status, "prozess": process, "aktenzeichen": key})
+
+
+def may_move_due(actor, task: HumanTask) -> bool:
+    """The service's rule for moving a due date, mirrored to decide whether to show the form."""
+    return task.status == "open" and (actor.has("supervisor", "admin")
+                                      or (actor.has("lead") and task.office_id in actor.office_ids))
+
+
+def _cancel_reason(instance: ProcessInstance, events: list[Any]) -> str | None:
+    sha = next(((e.details or {}).get("payload_sha256") for e in events if e.kind == "instance_cancelled"), None)
+    if not sha:
+        return None
+    row = payloads_by_hash(db.session, instance.municipality_id, [sha]).get(sha)
+    return (row.content or {}).get("reason") if row is not None and row.content else None
+
+
+def _case_context(instance_id: int, **extra: Any) -> dict[str, Any]:
+    actor = current_principal()
+    now = clock().now()
+    instance = instances.get_instance(db.session, actor=actor, instance_id=instance_id)
+    details = instances.instance_details(db.session, instance)
+    definition = details["definition"]
+    events = instance_events(db.session, instance.id)
+    open_tasks = details["active_tasks"]
+    views = task_views.task_views(db.session, open_tasks, actor=actor, now=now)
+    starts, ends = diagram.start_and_end_events(definition.bpmn_xml)
+    marks = diagram.path_marks(events, [t.element_id for t in open_tasks],
+                               flows=(definition.summary or {}).get("flows"), starts=starts, ends=ends,
+                               finished=instance.status == "completed")
+    context = {
+        "instance": instance, "definition": definition, "status": status_labels().get(instance.status),
+        "tasks": [{"view": v, "may_move": may_move_due(actor, v.task), "due_local": _local_input(v.task.due_at)}
+                  for v in views],
+        "incidents": details["incidents"], "may_retry": actor.has("admin"),
+        "may_cancel": actor.has("supervisor", "admin") and instance.status in ("running", "incident"),
+        "history": task_views.history(db.session, instance, definition),
+        "drawing": diagram.drawable(definition.bpmn_xml), "marks": marks,
+        "done_count": sum(1 for m in marks if m["kind"] == "done"), "cancel_reason": _cancel_reason(instance, events),
+        "due_errors": {}, "due_values": {},
+    }
+    context.update(extra)
+    return context
+
+
+def _local_input(moment: datetime | None) -> str:
+    """A datetime-local value in Berlin time, e.g. 2026-03-16T23:59."""
+    return moment.astimezone(BERLIN).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+@bp.get("/<int:instance_id>")
+@roles_required(*CASE_ROLES)
+def case(instance_id: int):
+    """A case: status, its path on the diagram, open tasks, incidents and the audit trail in words."""
+    context = _case_context(instance_id)
+    # Reading a case is logged for data-protection control, as the API does.
+    record_read(db.session, reader=current_principal(), action="instance_detail", at=clock().now(),
+                instance_id=instance_id)
+    db.session.commit()
+    return render_template("cases/case.html", **context)
+
+
+@bp.route("/<int:instance_id>/abbrechen", methods=["GET", "POST"])
+@roles_required("supervisor", "admin")
+def cancel(instance_id: int):
+    """Cancel a case: a confirmation page with a reason first; the reason goes into the audit trail."""
+    instance = instances.get_instance(db.session, actor=current_principal(), instance_id=instance_id)
+    if instance.status not in ("running", "incident"):
+        flash(gettext("The case is %(status)s and can no longer be cancelled.",
+                      status=status_labels().get(instance.status)), "error")
+        return redirect(url_for("cases.case", instance_id=instance_id), 303)
+    reason = request.form.get("grund", "").strip()
+    if request.method == "GET" or not reason:
+        error = gettext("Please give a reason.") if request.method == "POST" else None
+        return render_template("cases/cancel.html", instance=instance, error=error,
+                               reason=reason), 422 if error else 200
+    try:
+        instances.cancel_instance(db.session, actor=current_principal(), instance_id=instance_id, clock=clock(),
+                                  reason=reason)
+        db.session.commit()
+    except Conflict:
+        db.session.rollback()
+        flash(gettext("Someone else changed this meanwhile. Please reload the page and try again."), "error")
+        return redirect(url_for("cases.case", instance_id=instance_id), 303)
+    flash(gettext("The case %(case)s was cancelled.", case=instance.business_key), "success")
+    return redirect(url_for("cases.case", instance_id=instance_id), 303)
+
+
+@bp.post("/<int:instance_id>/stoerungen/<int:incident_id>/wiederholen")
+@roles_required("admin")
+def retry(instance_id: int, incident_id: int):
+    """Retry the failed step of an incident (admins)."""
+    actor = current_principal()
+    instances.get_instance(db.session, actor=actor, instance_id=instance_id)
+    found, _ = incident_service.list_incidents(db.session, actor=actor, status=None, instance_id=instance_id)
+    if incident_id not in {i.id for i in found}:
+        abort(404)
+    data, error = parse_json_object(request.form.get("daten", ""))
+    if error:
+        flash(gettext("The step was not retried: %(reason)s", reason=error), "error")
+        return redirect(url_for("cases.case", instance_id=instance_id) + "#stoerungen", 303)
+    try:
+        incident_service.retry_incident(db.session, actor=actor, incident_id=incident_id, clock=clock(),
+                                        data=data or None)
+        db.session.commit()
+        flash(gettext("The step was retried successfully."), "success")
+    except IncidentRaised as exc:
+        db.session.commit()  # the new incident is kept
+        flash(gettext("The step failed again: %(reason)s", reason=exc.message), "error")
+    except Conflict:
+        db.session.rollback()
+        flash(gettext("This incident has already been dealt with."), "error")
+    return redirect(url_for("cases.case", instance_id=instance_id) + "#stoerungen", 303)
+
+
+def _parse_local(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=BERLIN) if moment.tzinfo is None else moment
+
+
+@bp.post("/<int:instance_id>/aufgaben/<int:task_id>/frist")
+@roles_required("lead", "supervisor", "admin")
+def move_due(instance_id: int, task_id: int):
+    """Move the due date of an open task (leads of its office, supervisors, admins); audited."""
+    actor = current_principal()
+    instances.get_instance(db.session, actor=actor, instance_id=instance_id)
+    task = db.session.get(HumanTask, task_id)
+    if task is None or task.instance_id != instance_id:
+        abort(404)
+    raw = request.form.get("frist", "")
+    due = _parse_local(raw)
+    if due is None:
+        context = _case_context(instance_id, due_errors={task_id: gettext(
+            "Please enter a date and time, e.g. 20.03.2026, 16:00.")}, due_values={task_id: raw})
+        return render_template("cases/case.html", **context), 422
+    try:
+        deadlines.move_due_date(db.session, actor=actor, task_id=task_id, due_at=due, clock=clock())
+        db.session.commit()
+    except (Conflict, Forbidden) as exc:
+        db.session.rollback()
+        flash(gettext("The deadline was not changed: the task is no longer open.") if isinstance(exc, Conflict)
+              else gettext("You may not change this deadline."), "error")
+        return redirect(url_for("cases.case", instance_id=instance_id), 303)
+    flash(gettext("The deadline of “%(task)s” is now %(due)s.", task=task.name,
+                  due=due.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M")), "success")
+    return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
