@@ -80,7 +80,7 @@ def _history(results: dict[str, Any], m: dict[str, Any]) -> list[str]:
             f"nested: {_top_app(hot, ('complete (', 'execute ('), 6)}. What is left: " + (
                 "the state still grows with the history: prune finished loop iterations, keep restored workflows "
                 "cached against `revision` and write only what a step changed."
-                if low_b and high_b / low_b > 3 else
+                if restore + dump > 40 else
                 "the stored state stays small, so the growth is in per-case work that scales with the case's rows "
                 "(its human tasks and audit events) or the engine's own bookkeeping — see the functions above.")]
 

@@ -30,7 +30,7 @@ MEASURES = [
     ("hotspots", 300, 120),
     ("concurrent_completions", 600, 180),
     ("inbox_queries", 900, 180),
-    ("timer_lateness", 900, 240),
+    ("timer_lateness", 1200, 240),
     ("memory_rss", 900, 180),
 ]
 HEADLINE_KEYS = ("task_complete_ms_median_sqlite", "pathway_ratio_vs_raw_engine", "history_step_ratio_1000_vs_10",

@@ -21,7 +21,8 @@ def _claim_next(session: Session, now) -> ProcessInstance | None:
     # SKIP LOCKED: another scheduler process already working on an instance simply takes the next one.
     return session.scalar(
         select(ProcessInstance)
-        .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now)
+        # Strictly earlier: SpiffWorkflow fires a timer only once its due time has passed.
+        .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at < now)
         .order_by(ProcessInstance.next_timer_at, ProcessInstance.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -33,7 +34,6 @@ def fire_one(session: Session, *, clock: Clock) -> int | None:
     now = clock.now()
     instance = _claim_next(session, now)
     if instance is None:
-        session.rollback()
         return None
     instance_id = instance.id
     due_before = instance.next_timer_at
@@ -43,7 +43,7 @@ def fire_one(session: Session, *, clock: Clock) -> int | None:
                               actor=system_principal(instance.municipality_id), clock=clock)
     except orchestration.IncidentRaised as exc:
         log.warning("timer step of instance %s failed: %s", instance_id, exc.message)
-    if instance.status == "running" and instance.next_timer_at is not None and instance.next_timer_at <= now:
+    if instance.status == "running" and instance.next_timer_at is not None and instance.next_timer_at < now:
         # The engine did not consider the timer due (clock skew?); don't spin on it every tick.
         log.warning("instance %s: timer due at %s did not fire; retrying in %s", instance_id, due_before, STUCK_BACKOFF)
         instance.next_timer_at = now + STUCK_BACKOFF

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.audit.access import record_read
 from app.audit.service import instance_events, payloads_by_hash
+from app.audit.verify import verify_instance
 from app.deadlines import service as deadlines
 from app.definitions import service as definitions
 from app.definitions.models import ProcessDefinition
@@ -107,7 +108,7 @@ def _case_context(instance_id: int, **extra: Any) -> dict[str, Any]:
         "history": task_views.history(db.session, instance, definition),
         "drawing": diagram.drawable(definition.bpmn_xml), "marks": marks,
         "done_count": sum(1 for m in marks if m["kind"] == "done"), "cancel_reason": _cancel_reason(instance, events),
-        "due_errors": {}, "due_values": {},
+        "due_errors": {}, "due_values": {}, "integrity": verify_instance(db.session, instance),
     }
     context.update(extra)
     return context

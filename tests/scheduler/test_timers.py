@@ -45,3 +45,16 @@ def test_completing_the_task_cancels_its_timers(api, clock):
     clock.advance(days=30)
     assert fire_due_timers(db.session, clock=clock) == []
     assert api.as_("super").get(f"/api/instances/{case['id']}").get_json()["status"] == "completed"
+
+
+def test_a_timer_is_not_claimed_before_it_can_fire(api, clock):
+    api.deploy("wait_timer.bpmn")
+    case = api.start("wartefrist", "AZ-T3", user="jc").get_json()
+    due = datetime.fromisoformat(case["next_timer_at"])
+    clock.set(due)
+    assert fire_due_timers(db.session, clock=clock) == []
+    detail = api.as_("super").get(f"/api/instances/{case['id']}").get_json()
+    assert datetime.fromisoformat(detail["next_timer_at"]) == due  # not pushed back by a failed claim
+    clock.advance(microseconds=1)
+    assert fire_due_timers(db.session, clock=clock) == [case["id"]]
+    assert [t["element_id"] for t in api.as_("jc").tasks()] == ["ut_nach"]

@@ -194,3 +194,18 @@ def test_the_process_heatmap_counts_waiting_tasks_per_activity(app, api, deploye
     one = supervisor.get("/aufsicht/prozesse/aufenthalt_leistung?version=1").get_data(as_text=True)
     assert "Zahlen nur für Version 1." in one
     assert supervisor.get("/aufsicht/prozesse/unbekannt").status_code == 404
+
+
+def test_the_case_view_checks_the_hash_chain(app, api, deployed, served):
+    from app.extensions import db
+    from tests.audit.conftest import attacker
+
+    case = handed_over(api, "AZ-2026-0012")
+    supervisor = sign_in(app, "super")
+    html = supervisor.get(f"/faelle/{case['id']}").get_data(as_text=True)
+    assert "Unverändert: Die Hash-Kette mit 5 Einträgen wurde geprüft." in html
+    with app.app_context(), attacker(db.session) as sql:
+        sql("UPDATE audit_event SET actor = 'mallory' WHERE instance_id = :i AND seq = 3", i=case["id"])
+    page = supervisor.get(f"/faelle/{case['id']}").get_data(as_text=True)
+    assert "Das Protokoll dieses Falls wurde nachträglich verändert." in page
+    assert f"instance {case['id']}, seq 3: hash does not match" in page
