@@ -14,7 +14,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 from urllib.parse import quote
 
 from sqlalchemy import create_engine, text
@@ -199,49 +199,60 @@ def deploy_model(session, world: World, filename: str, clock) -> Any:
     return definition
 
 
-def start_case(session, world: World, process_key: str, business_key: str, data: dict[str, Any], clock) -> Any:
-    """Start a case as the KIM case manager (first office) and commit."""
+class TaskRef(NamedTuple):
+    """What a client knows of an open task: its id, office and element."""
+
+    id: int
+    office_id: int | None
+    element_id: str
+
+
+def start_case(session, world: World, process_key: str, business_key: str, data: dict[str, Any], clock) -> int:
+    """Start a case as the KIM case manager (first office); commit and end the session like a request. Its id."""
     from app.instances.service import start_instance
 
     starter = world.clerks[next(iter(world.clerks))]
     instance = start_instance(session, actor=starter, process_key=process_key, business_key=business_key,
                               data=data, clock=clock)
     session.commit()
-    return instance
+    instance_id = instance.id
+    session.remove()
+    return instance_id
 
 
-def open_tasks(session, world: World, instance_id: int) -> list[Any]:
+def open_tasks(session, world: World, instance_id: int) -> list[TaskRef]:
     """The open tasks of one case, as its supervisor's inbox query shows them."""
     from app.tasks.service import list_tasks
 
     rows, _total = list_tasks(session, actor=world.supervisor, now=_now(), instance_id=instance_id, limit=50)
-    return rows
+    return [TaskRef(row.id, row.office_id, row.element_id) for row in rows]
 
 
-def complete(session, world: World, task: Any, data: dict[str, Any], clock) -> Any:
-    """Complete a task as the clerk of its office and commit (one request's unit of work)."""
+def complete(session, world: World, task: TaskRef, data: dict[str, Any], clock) -> None:
+    """Complete a task as the clerk of its office; commit and end the session (one request's unit of work)."""
     from app.tasks.service import complete as complete_task
 
-    done = complete_task(session, actor=world.by_office_id[task.office_id], task_id=task.id, data=data, clock=clock)
+    complete_task(session, actor=world.by_office_id[task.office_id], task_id=task.id, data=data, clock=clock)
     session.commit()
-    return done
+    session.remove()
 
 
-def walk_pathway(session, world: World, business_key: str, clock, on_step: Callable[[], None] | None = None) -> Any:
-    """Start a pathway case and complete every task until it ends (bounded); returns the instance."""
-    instance = start_case(session, world, "bench_pathway", business_key, dict(PATHWAY_START), clock)
+def walk_pathway(session, world: World, business_key: str, clock) -> int:
+    """Start a pathway case and complete every task until it ends (bounded); returns the case's id."""
+    from app.instances.models import ProcessInstance
+
+    instance_id = start_case(session, world, "bench_pathway", business_key, dict(PATHWAY_START), clock)
     for _ in range(50):
-        tasks = open_tasks(session, world, instance.id)
+        tasks = open_tasks(session, world, instance_id)
         if not tasks:
             break
         for task in tasks:
             complete(session, world, task, answer(task.element_id), clock)
-            if on_step:
-                on_step()
-    session.refresh(instance)
-    if instance.status != "completed":
-        raise RuntimeError(f"pathway case {business_key} did not finish: {instance.status}")
-    return instance
+    status = session.get(ProcessInstance, instance_id).status
+    session.remove()
+    if status != "completed":
+        raise RuntimeError(f"pathway case {business_key} did not finish: {status}")
+    return instance_id
 
 
 def state_json(state: str) -> str:

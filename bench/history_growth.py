@@ -23,6 +23,8 @@ PROFILED = 5  # completions after the last window, profiled (not timed: the prof
 def run(cfg: harness.Config) -> dict[str, Any]:
     """Per-checkpoint medians for the service layer and the raw engine, and their growth ratios."""
     from app.extensions import db
+    from app.instances.models import ProcessInstance
+    from app.tasks.models import HumanTask
     from app.tasks.service import next_tasks
 
     checkpoints = QUICK if cfg.quick else FULL
@@ -41,9 +43,9 @@ def run(cfg: harness.Config) -> dict[str, Any]:
         session = db.session
         world = harness.seed_world(session, clock)
         harness.deploy_model(session, world, "loop.bpmn", clock)
-        instance = harness.start_case(session, world, "bench_loop", "LOOP-1", {"weiter": True}, clock)
+        instance_id = harness.start_case(session, world, "bench_loop", "LOOP-1", {"weiter": True}, clock)
         wf = model.new_workflow({"weiter": True})
-        task = harness.open_tasks(session, world, instance.id)[0]
+        task = harness.open_tasks(session, world, instance_id)[0]
         for iteration in range(1, last + 2):
             final = iteration == last + 1
             data = {"weiter": not final, "runde": iteration}
@@ -61,10 +63,12 @@ def run(cfg: harness.Config) -> dict[str, Any]:
                 service_s[checkpoint].append(service_time)
                 raw_s[checkpoint].append(raw_time)
             if iteration in windows and iteration not in state_bytes:
-                state_bytes[iteration] = len(instance.state.encode())
-            if not final:
-                task = next_tasks(session, task)[0]
-        session.refresh(instance)
+                state_bytes[iteration] = len(session.get(ProcessInstance, instance_id).state.encode())
+            if not final:  # the next round's task, as the completion response names it (a fresh session each time)
+                following = next_tasks(session, session.get(HumanTask, task.id))[0]
+                task = harness.TaskRef(following.id, following.office_id, following.element_id)
+                session.remove()
+        instance = session.get(ProcessInstance, instance_id)
         if instance.status != "completed" or not wf.completed:
             raise RuntimeError("the loop case did not end")
     harness.dispose(app)

@@ -41,8 +41,8 @@ def start_cases(session, world: World, count: int, clock, prefix: str) -> list[C
     office_names = {office_id: name for name, office_id in world.office_ids.items()}
     cases = []
     for index in range(count):
-        instance = start_case(session, world, "bench_pathway", f"{prefix}-{index:05d}", dict(PATHWAY_START), clock)
-        cases.append(Case(instance.id))
+        cases.append(Case(start_case(session, world, "bench_pathway", f"{prefix}-{index:05d}", dict(PATHWAY_START),
+                                     clock)))
     by_id = {case.instance_id: case for case in cases}
     rows = session.execute(select(HumanTask.id, HumanTask.instance_id, HumanTask.office_id, HumanTask.element_id)
                            .where(HumanTask.status == "open", HumanTask.instance_id.in_(list(by_id))))

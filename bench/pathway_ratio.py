@@ -41,20 +41,23 @@ class ServiceWalker:
 
     def walk(self) -> None:
         """One case from start to end (inside an app context); inbox read time is added to read_seconds."""
+        from app.instances.models import ProcessInstance
+
         self.count += 1
         session, world, clock = self.session, self.world, self.clock
-        instance = harness.start_case(session, world, "bench_pathway", f"RATIO-{self.count:05d}",
-                                      dict(harness.PATHWAY_START), clock)
+        instance_id = harness.start_case(session, world, "bench_pathway", f"RATIO-{self.count:05d}",
+                                         dict(harness.PATHWAY_START), clock)
         for _ in range(50):
             started = time.perf_counter()
-            tasks = harness.open_tasks(session, world, instance.id)
+            tasks = harness.open_tasks(session, world, instance_id)
             self.read_seconds += time.perf_counter() - started
             if not tasks:
                 break
             for task in tasks:
                 harness.complete(session, world, task, harness.answer(task.element_id), clock)
-        if instance.status != "completed":
-            raise RuntimeError(f"case {instance.id} did not finish")
+        if session.get(ProcessInstance, instance_id).status != "completed":
+            raise RuntimeError(f"case {instance_id} did not finish")
+        session.remove()
 
     def close(self) -> None:
         """Close the app's connections."""

@@ -41,7 +41,7 @@ def _walk(cfg: harness.Config, backend: str, count: int) -> tuple[Any, list[int]
     with app.app_context():
         world = harness.seed_world(db.session, clock)
         harness.deploy_model(db.session, world, "pathway12.bpmn", clock)
-        ids = [harness.walk_pathway(db.session, world, f"STATE-{i:04d}", clock).id for i in range(count)]
+        ids = [harness.walk_pathway(db.session, world, f"STATE-{i:04d}", clock) for i in range(count)]
         states = [db.session.get(ProcessInstance, i).state for i in ids]
         db.session.rollback()
     return app, ids, states

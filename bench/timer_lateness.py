@@ -33,9 +33,9 @@ def _start_waiting(session, world: harness.World, clock, dues: list[datetime], p
     """Start one case per due time through the service layer; {instance id: due}."""
     created = {}
     for index, due in enumerate(dues):
-        instance = harness.start_case(session, world, "bench_wait", f"{prefix}-{index:06d}",
-                                      {"faellig": due.isoformat()}, clock)
-        created[instance.id] = due
+        instance_id = harness.start_case(session, world, "bench_wait", f"{prefix}-{index:06d}",
+                                         {"faellig": due.isoformat()}, clock)
+        created[instance_id] = due
     return created
 
 
@@ -90,6 +90,7 @@ def _prepare(cfg: harness.Config, backend: str, name: str):
 def lateness(cfg: harness.Config, backend: str, sizes: dict[str, Any]) -> dict[str, Any]:
     """Lateness of the timers due during the window, with the other cases waiting for days."""
     from app.extensions import db
+    from app.instances.models import ProcessInstance
 
     rng = random.Random(11)
     app, world, clock = _prepare(cfg, backend, "timers")
@@ -100,8 +101,8 @@ def lateness(cfg: harness.Config, backend: str, sizes: dict[str, Any]) -> dict[s
             # The waiting population: clones of a case started through the services (bench/bulk.py), due in
             # 1-30 days; then a calibration of how long one start takes, to plan the due window.
             background = [now + timedelta(days=rng.uniform(1, 30)) for _ in range(sizes["waiting"] - sizes["due"])]
-            template = harness.start_case(db.session, world, "bench_wait", "TEMPLATE",
-                                          {"faellig": bulk.TEMPLATE_DUE}, clock)
+            template = db.session.get(ProcessInstance, harness.start_case(db.session, world, "bench_wait", "TEMPLATE",
+                                                                          {"faellig": bulk.TEMPLATE_DUE}, clock))
             bulk.clone_waiting(db.session, template, background, "WAIT")
             per_start = _timed_starts(db.session, world, clock, [datetime(2099, 1, 1, tzinfo=timezone.utc)] * 20,
                                       "CAL")
