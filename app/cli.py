@@ -1,9 +1,7 @@
 """The `lotse` command: Flask's CLI (run, routes, db ...) plus Lotse's own commands."""
 from __future__ import annotations
 
-import functools
 import sys
-from typing import Any, Callable
 
 import click
 from flask import current_app
@@ -11,6 +9,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from app import create_app
 from app.definitions.describe import describe_command
+from app.cli_support import unit_of_work
 from app.directory import service as directory
 from app.errors import DomainError
 from app.extensions import db
@@ -18,23 +17,6 @@ from app.extensions import db
 
 def _clock():
     return current_app.extensions["lotse_clock"]
-
-
-def unit_of_work(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command as one transaction: commit on success, roll back and exit 1 on a domain error."""
-
-    @functools.wraps(func)
-    @with_appcontext
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            result = func(*args, **kwargs)
-            db.session.commit()
-            return result
-        except DomainError as exc:
-            db.session.rollback()
-            raise click.ClickException(exc.message) from exc
-
-    return wrapper
 
 
 @click.group(cls=FlaskGroup, create_app=create_app)

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import getpass
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any, Iterator
 
 import click
 from flask import current_app
@@ -19,6 +18,7 @@ from app.audit.access import record_access
 from app.audit.erasure import erase_business_key
 from app.audit.jobs import erase_expired, prune_access, seal_all
 from app.audit.verify import Report, verify, verify_instance
+from app.cli_support import unit_of_work
 from app.directory.models import Municipality
 from app.directory.service import get_municipality
 from app.engine.calendar import BERLIN
@@ -42,23 +42,6 @@ def operator() -> str:
     return f"cli:{name}"[:64]
 
 
-def committing(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command as one unit of work: commit on success, roll back and exit 1 on a domain error."""
-
-    @functools.wraps(func)
-    @with_appcontext
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            result = func(*args, **kwargs)
-            db.session.commit()
-            return result
-        except DomainError as exc:
-            db.session.rollback()
-            raise click.ClickException(exc.message) from exc
-
-    return wrapper
-
-
 def _interactive() -> bool:
     return sys.stderr.isatty()
 
@@ -79,7 +62,7 @@ def _print_report(report: Report) -> None:
 @click.option("--instance", "instance_id", type=int, default=None, help="Only this instance's chain.")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Check an exported .jsonl or .csv file instead of the database.")
-@committing
+@unit_of_work
 def audit_verify(slug: str | None, instance_id: int | None, path: Path | None) -> None:
     """Exit 0 when every chain is intact; otherwise name each chain's first broken link and exit 1."""
     if path is not None:
@@ -187,7 +170,7 @@ def privacy() -> None:
 @click.option("--municipality", "slug", required=True)
 @click.option("--business-key", required=True, help="The case reference.")
 @click.option("--reason", default=None, help="Why (no personal data here: it stays in the trail).")
-@committing
+@unit_of_work
 def privacy_erase(slug: str, business_key: str, reason: str | None) -> None:
     """Replace a case's personal payloads with tombstones and record the erasure in its trail."""
     result = erase_business_key(db.session, municipality_id=get_municipality(db.session, slug).id,
