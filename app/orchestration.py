@@ -16,11 +16,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 
+from app import workflow_cache
 from app.audit import service as audit
 from app.clock import Clock
 from app.definitions.models import ProcessDefinition
-from app.directory.models import Office
-from app.directory.service import Principal, find_office
+from app.directory.service import OfficeRef, Principal, find_office, office_ref, offices_of
 from app.engine import runtime
 from app.engine.expressions import ExpressionError
 from app.errors import Conflict, Invalid, NotFound
@@ -77,9 +77,10 @@ def engine_for(definition: ProcessDefinition) -> runtime.EngineDefinition:
 
 def lock_instance(session: Session, instance_id: int, municipality_id: int) -> ProcessInstance:
     """Load an instance FOR UPDATE (PostgreSQL); 404 when it is not in the caller's municipality."""
+    # populate_existing: a row already in the session (read before the lock) is refreshed from the locked read.
     instance = session.scalar(select(ProcessInstance).where(
         ProcessInstance.id == instance_id, ProcessInstance.municipality_id == municipality_id,
-    ).with_for_update())
+    ).with_for_update().execution_options(populate_existing=True))
     if instance is None:
         raise NotFound(f"instance {instance_id} not found")
     return instance
@@ -90,17 +91,22 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     """Apply an operation and step the engine; on engine failure record an incident and raise."""
     definition = session.get(ProcessDefinition, instance.definition_id)
     engine = engine_for(definition)
+    definition_key = (definition.id, definition.sha256)
+    if wf is None:
+        wf = workflow_cache.take(session, instance, definition_key)
+    offices = _Offices(session, instance.municipality_id)
     savepoint = session.begin_nested()
     try:
         with runtime.engine_clock(clock):
             if wf is None:
                 wf = engine.restore(instance.state)
+            before = runtime.Waits.of(wf)
             _apply(wf, op)
             report = runtime.run_steps(wf, refresh_timers=op.kind == "timer")
             outgoing = runtime.thrown_messages(wf)
             runtime.compact_history(wf)
-        _record_operation(session, instance, op, actor=actor, now=clock.now())
-        _sync(session, instance, definition, engine, wf, report, actor=actor, clock=clock, op=op)
+        _sync(session, instance, definition, engine, wf, report, before, actor=actor, clock=clock, op=op,
+              offices=offices)
         pending = _queue_messages(session, instance, outgoing, now=clock.now())
         savepoint.commit()
     except runtime.NotWaiting as exc:
@@ -115,10 +121,31 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             f"step failed at element '{element_id}': {message} (incident {incident.id})",
             details={"incident_id": incident.id, "element_id": element_id, "instance_id": instance.id},
         ) from exc
+    workflow_cache.offer(session, instance, definition_key, wf)
     # Hand-offs to other cases happen after this step is safely written; undeliverable ones stay pending.
     for message in pending:
         outbox.deliver(session, message, clock=clock)
     return wf
+
+
+class _Offices:
+    """The offices of a municipality, read once per session and only when a step needs them."""
+
+    def __init__(self, session: Session, municipality_id: int):
+        self._session, self._municipality_id = session, municipality_id
+
+    def by_name(self) -> dict[str, OfficeRef]:
+        """Casefolded office name → office."""
+        return {o.name.casefold(): o for o in offices_of(self._session, self._municipality_id)}
+
+    def name(self, office_id: int | None) -> str | None:
+        """The name of an office id (None stays None)."""
+        if office_id is None:
+            return None
+        for office in offices_of(self._session, self._municipality_id):
+            if office.id == office_id:
+                return office.name
+        return office_name(self._session, office_id)
 
 
 def _queue_messages(session: Session, instance: ProcessInstance, outgoing: list[runtime.ThrownMessage], *,
@@ -147,7 +174,7 @@ def _apply(wf: Any, op: Operation) -> None:
 
 
 def _record_operation(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal,
-                      now: datetime) -> None:
+                      now: datetime, offices: _Offices) -> None:
     mid = instance.municipality_id
     if op.kind == "start":
         audit.record(session, municipality_id=mid, kind="instance_started", actor=actor.audit_name, at=now,
@@ -158,7 +185,7 @@ def _record_operation(session: Session, instance: ProcessInstance, op: Operation
         task = session.get(HumanTask, op.human_task_id)
         task.status, task.completed_at, task.completed_by = "completed", now, actor.username
         audit.record(session, municipality_id=mid, kind="task_completed", actor=actor.audit_name, at=now,
-                     instance=instance, office=office_name(session, task.office_id), element_id=task.element_id,
+                     instance=instance, office=offices.name(task.office_id), element_id=task.element_id,
                      details={"task_id": task.id, "fields": sorted((op.data or {}).keys())}, payload=op.data)
     elif op.kind == "message":
         audit.record(session, municipality_id=mid, kind="message_correlated", actor=actor.audit_name, at=now,
@@ -191,38 +218,57 @@ def raise_incident(session: Session, instance: ProcessInstance, op: Operation, *
 
 
 def _sync(session: Session, instance: ProcessInstance, definition: ProcessDefinition,
-          engine: runtime.EngineDefinition, wf: Any, report: runtime.StepReport, *, actor: Principal,
-          clock: Clock, op: Operation) -> None:
+          engine: runtime.EngineDefinition, wf: Any, report: runtime.StepReport, before: runtime.Waits, *,
+          actor: Principal, clock: Clock, op: Operation, offices: _Offices) -> None:
+    """Write what the step changed: human tasks, audit events, state, next timer and message waits.
+
+    The open human tasks of an instance are exactly its READY user tasks as of the last committed step, and
+    its message subscriptions exactly the messages it waited for then; `before` holds both as of the
+    restored workflow, so only differences touch the database. Task rows are written first (their ids go
+    into the audit events), then the events, then the instance row once.
+    """
     now = clock.now()
     mid = instance.municipality_id
-    summary = definition.summary
+    ready = {t.engine_id: t for t in runtime.ready_user_tasks(wf)}
+    gone = set(before.ready_task_ids) - set(ready)
+    if op.kind == "complete":
+        gone.discard(op.engine_task_id)
+    cancelled = []
+    if gone:
+        cancelled = list(session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.status == "open",
+            HumanTask.engine_task_id.in_(sorted(gone)))))
+        for task in cancelled:
+            task.status, task.completed_at = "cancelled", now
+    created = [_new_human_task(instance, definition, ready_task, offices, now)
+               for engine_id, ready_task in ready.items() if engine_id not in before.ready_task_ids]
+    session.add_all(created)
+    if created:
+        session.flush()
+
+    _record_operation(session, instance, op, actor=actor, now=now, offices=offices)
     for timer_id in report.fired_timers:
         audit.record(session, municipality_id=mid, kind="timer_fired", actor="system", at=now,
                      instance=instance, element_id=timer_id)
-    flows = summary.get("flows", {})
+    flows = definition.summary.get("flows", {})
     for decision in report.decisions:
         taken = [{"target": t, "flow": flows.get(decision.element_id, {}).get(t)} for t in decision.targets]
         audit.record(session, municipality_id=mid, kind="gateway_decided", actor="system", at=now,
                      instance=instance, element_id=decision.element_id, details={"taken": taken})
-
-    ready = {t.engine_id: t for t in runtime.ready_user_tasks(wf)}
-    open_tasks = {t.engine_task_id: t for t in session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
-    for engine_id, task in open_tasks.items():
-        if engine_id not in ready and not (op.kind == "complete" and engine_id == op.engine_task_id):
-            task.status = "cancelled"
-            task.completed_at = now
-            audit.record(session, municipality_id=mid, kind="task_cancelled", actor="system", at=now,
-                         instance=instance, element_id=task.element_id, details={"task_id": task.id})
-    offices = _office_names(session, mid)
-    for engine_id, ready_task in ready.items():
-        if engine_id in open_tasks:
-            continue
-        _create_human_task(session, instance, definition, ready_task, offices, now)
+    for task in cancelled:
+        audit.record(session, municipality_id=mid, kind="task_cancelled", actor="system", at=now,
+                     instance=instance, element_id=task.element_id, details={"task_id": task.id})
+    for task in created:
+        audit.record(session, municipality_id=mid, kind="task_created", actor="system", at=now,
+                     instance=instance, office=offices.name(task.office_id), element_id=task.element_id,
+                     details={"task_id": task.id, "name": task.name,
+                              "due_at": task.due_at.isoformat() if task.due_at else None})
 
     instance.state = engine.dump_state(wf)
     instance.next_timer_at = runtime.next_timer_at(wf)
-    _sync_message_waits(session, instance, runtime.waiting_message_names(wf))
+    message_names = runtime.waiting_message_names(wf)
+    if message_names != before.message_names:
+        _sync_message_waits(session, instance, message_names)
     if wf.completed and instance.status not in ("completed", "cancelled"):
         instance.status = "completed"
         instance.ended_at = now
@@ -231,12 +277,8 @@ def _sync(session: Session, instance: ProcessInstance, definition: ProcessDefini
     session.flush()
 
 
-def _office_names(session: Session, municipality_id: int) -> dict[str, Office]:
-    return {o.name.casefold(): o for o in session.scalars(select(Office).where(Office.municipality_id == municipality_id))}
-
-
-def resolve_office(info: dict[str, Any], lane: str | None, offices: dict[str, Office],
-                   caller_lane: str | None = None) -> Office | None:
+def resolve_office(info: dict[str, Any], lane: str | None, offices: dict[str, OfficeRef],
+                   caller_lane: str | None = None) -> OfficeRef | None:
     """Lane name = office name; else a candidate group naming an office; else the calling office's lane."""
     for name in [lane, *info.get("candidate_groups", [])]:
         if name and name.strip().casefold() in offices:
@@ -250,24 +292,17 @@ def resolve_office(info: dict[str, Any], lane: str | None, offices: dict[str, Of
     return None
 
 
-def _create_human_task(session: Session, instance: ProcessInstance, definition: ProcessDefinition,
-                       ready: runtime.ReadyUserTask, offices: dict[str, Office], now: datetime) -> HumanTask:
+def _new_human_task(instance: ProcessInstance, definition: ProcessDefinition, ready: runtime.ReadyUserTask,
+                    offices: _Offices, now: datetime) -> HumanTask:
     info = definition.summary.get("user_tasks", {}).get(ready.element_id, {})
-    office = resolve_office(info, ready.lane, offices, ready.caller_lane)
+    office = resolve_office(info, ready.lane, offices.by_name(), ready.caller_lane)
     due_at, follow_up_at, remind_at = compute_due_dates(info, now, ready.data)
-    task = HumanTask(municipality_id=instance.municipality_id, instance_id=instance.id, engine_task_id=ready.engine_id,
+    return HumanTask(municipality_id=instance.municipality_id, instance_id=instance.id, engine_task_id=ready.engine_id,
                      element_id=ready.element_id, name=ready.name, process_key=definition.key,
                      business_key=instance.business_key, office_id=office.id if office else None,
                      status="open", form_key=info.get("form_key"), calendar=info.get("calendar"),
                      legal_source=info.get("legal_source"), created_at=now, due_at=due_at,
                      follow_up_at=follow_up_at, remind_at=remind_at)
-    session.add(task)
-    session.flush()
-    audit.record(session, municipality_id=instance.municipality_id, kind="task_created", actor="system", at=now,
-                 instance=instance, office=office.name if office else None, element_id=ready.element_id,
-                 details={"task_id": task.id, "name": ready.name,
-                          "due_at": due_at.isoformat() if due_at else None})
-    return task
 
 
 def _sync_message_waits(session: Session, instance: ProcessInstance, names: list[str]) -> None:
@@ -289,10 +324,8 @@ def clear_instance_waits(session: Session, instance: ProcessInstance) -> None:
 
 
 def office_name(session: Session, office_id: int | None) -> str | None:
-    """Name of an office id (None stays None)."""
-    if office_id is None:
-        return None
-    office = session.get(Office, office_id)
+    """Name of an office id (None stays None), through the per-session office cache."""
+    office = office_ref(session, office_id)
     return office.name if office else None
 
 

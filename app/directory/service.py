@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
@@ -39,6 +39,53 @@ class Principal:
     def audit_name(self) -> str:
         """How the actor appears in the audit trail."""
         return self.username
+
+
+@dataclass(frozen=True)
+class OfficeRef:
+    """An office as steps and screens need it (plain values: usable after the transaction ended)."""
+
+    id: int
+    municipality_id: int
+    slug: str
+    name: str
+
+
+_OFFICES_KEY = "lotse_offices"
+
+
+def offices_of(session: Session, municipality_id: int) -> list[OfficeRef]:
+    """The offices of a municipality ordered by name, read once per session (a request, a scheduler tick).
+
+    Offices are never renamed or removed; one created in this session drops the cached list, and a
+    rollback drops all cached lists.
+    """
+    cache = session.info.setdefault(_OFFICES_KEY, {})
+    refs = cache.get(municipality_id)
+    if refs is None:
+        rows = session.execute(select(Office.id, Office.municipality_id, Office.slug, Office.name)
+                               .where(Office.municipality_id == municipality_id).order_by(Office.name))
+        refs = cache[municipality_id] = [OfficeRef(*row) for row in rows]
+    return refs
+
+
+def office_ref(session: Session, office_id: int | None) -> OfficeRef | None:
+    """An office by id through the per-session cache (None for None or an unknown id)."""
+    if office_id is None:
+        return None
+    for refs in session.info.get(_OFFICES_KEY, {}).values():
+        for ref in refs:
+            if ref.id == office_id:
+                return ref
+    municipality_id = session.scalar(select(Office.municipality_id).where(Office.id == office_id))
+    if municipality_id is None:
+        return None
+    return next((ref for ref in offices_of(session, municipality_id) if ref.id == office_id), None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_offices(session: Session) -> None:
+    session.info.pop(_OFFICES_KEY, None)
 
 
 def system_principal(municipality_id: int) -> Principal:
@@ -83,6 +130,7 @@ def create_office(session: Session, *, municipality: Municipality, name: str) ->
     office = Office(municipality_id=municipality.id, name=name, slug=slugify(name))
     session.add(office)
     session.flush()
+    session.info.get(_OFFICES_KEY, {}).pop(municipality.id, None)
     return office
 
 
@@ -183,22 +231,27 @@ def revoke_tokens(session: Session, *, username: str, clock: Clock, name: str | 
 
 def principal_for(session: Session, user: User) -> Principal:
     """Collect a user's roles and offices."""
-    offices = {o.id: o.name for o in list_offices(session, user.municipality_id)}
-    memberships = user.memberships
-    office_ids = frozenset(m.office_id for m in memberships if m.office_id is not None)
+    return _principal(session, user.id, user.username, user.municipality_id)
+
+
+def _principal(session: Session, user_id: int, username: str, municipality_id: int) -> Principal:
+    offices = {o.id: o.name for o in offices_of(session, municipality_id)}
+    memberships = session.execute(select(Membership.role, Membership.office_id).where(Membership.user_id == user_id)).all()
+    office_ids = frozenset(office_id for _role, office_id in memberships if office_id is not None)
     return Principal(
-        user_id=user.id, username=user.username, municipality_id=user.municipality_id,
-        roles=frozenset(m.role for m in memberships), office_ids=office_ids,
+        user_id=user_id, username=username, municipality_id=municipality_id,
+        roles=frozenset(role for role, _office_id in memberships), office_ids=office_ids,
         office_names=frozenset(offices[i] for i in office_ids if i in offices),
     )
 
 
 def authenticate_token(session: Session, token: str) -> Principal:
-    """Resolve a bearer token to a principal; 401 when unknown, revoked or inactive."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None or row.revoked_at is not None:
+    """Resolve a bearer token to a principal; 401 when unknown, revoked or inactive (plain rows, no ORM objects)."""
+    found = session.execute(select(ApiToken.revoked_at, User.id, User.username, User.municipality_id, User.active)
+                            .join(User, User.id == ApiToken.user_id)
+                            .where(ApiToken.token_hash == _token_hash(token))).first()
+    if found is None or found.revoked_at is not None:
         raise Unauthorized("unknown or revoked token")
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    if not found.active:
         raise Unauthorized("user is inactive")
-    return principal_for(session, user)
+    return _principal(session, found.id, found.username, found.municipality_id)

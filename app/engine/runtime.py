@@ -133,6 +133,20 @@ class StepReport:
     fired_timers: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Waits:
+    """What a workflow waits for from outside: its READY user tasks and the messages it can catch."""
+
+    ready_task_ids: frozenset[str]
+    message_names: list[str]
+
+    @classmethod
+    def of(cls, wf: BpmnWorkflow) -> Waits:
+        """Read off a workflow (before a step, to compare with after it)."""
+        ready = frozenset(str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True))
+        return cls(ready, waiting_message_names(wf))
+
+
 class NotWaiting(Exception):
     """The workflow does not wait for what the caller tried to deliver (task not ready, no catch event)."""
 
@@ -169,9 +183,13 @@ class EngineDefinition:
 
     def dump_state(self, wf: BpmnWorkflow) -> str:
         """Serialize an instance's state without the spec, compressed (see encode_state)."""
-        dct = self.serializer.to_dict(wf)
-        dct.pop("spec", None)
-        dct.pop("subprocess_specs", None)
+        # What BpmnWorkflowConverter.to_dict writes, minus the spec and subprocess specs: converting those
+        # on every step only to drop them cost about a third of the dump.
+        conv = self._converter
+        dct = super(BpmnWorkflowConverter, conv).to_dict(wf)
+        dct["subprocesses"] = conv.mapping_to_dict(wf.subprocesses)
+        dct["bpmn_events"] = self.serializer.registry.convert(wf.bpmn_events)
+        dct["typename"] = self.serializer.registry.typenames[type(wf)]
         dct["serializer_version"] = self.serializer.VERSION
         return encode_state(dumps(dct))
 

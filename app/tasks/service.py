@@ -92,7 +92,10 @@ def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[
     if not _may_work(actor, task):
         raise Forbidden("only clerks and leads of the task's office work on it")
     instance = orchestration.lock_instance(session, task.instance_id, actor.municipality_id)
-    session.refresh(task)
+    if session.get_bind().dialect.name != "sqlite":
+        # Another transaction may have completed the task between the read and the lock. SQLite runs every
+        # transaction as BEGIN IMMEDIATE: the first read already happened under the write lock.
+        session.refresh(task)
     if task.status != "open":
         raise Conflict(f"task {task_id} is already {task.status}")
     return task, instance
