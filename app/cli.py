@@ -154,6 +154,10 @@ def scheduler(tick: float | None, metrics_port: int | None, exit_when_idle: bool
     if tick:
         app.config["SCHEDULER_TICK_SECONDS"] = tick
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The engine logs every task state change at INFO and APScheduler every tick; the audit trail and our
+    # own summary lines say what happened, so keep only their warnings.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     try:
         runner = build(app, blocking=True)
     except SchedulerRefused as exc:

@@ -4,9 +4,11 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+from datetime import datetime, timedelta, timezone
 from typing import IO
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
@@ -14,9 +16,10 @@ from app.audit.jobs import add_jobs as add_audit_jobs
 from app.extensions import db
 from app.deadlines.service import run_deadline_jobs
 from app.instances.outbox import deliver_pending
-from app.scheduler.service import fire_due_timers
+from app.scheduler.service import fire_due_timers, next_due_at
 
 log = logging.getLogger(__name__)
+WAKEUP_AFTER_DUE = 0.005  # seconds
 
 
 class SchedulerRefused(RuntimeError):
@@ -39,8 +42,12 @@ def _sqlite_guard(app: Flask) -> IO[str] | None:
     return handle
 
 
-def tick(app: Flask) -> None:
-    """One scheduler tick: fire everything that is due, then reminders and escalations."""
+def tick(app: Flask, scheduler: BaseScheduler | None = None) -> None:
+    """One scheduler tick: fire everything that is due, then reminders and escalations.
+
+    With `scheduler`, a timer that falls due before the next tick gets a one-off wake-up at its due time,
+    so timers fire within milliseconds rather than up to a tick late.
+    """
     with app.app_context():
         try:
             fired = fire_due_timers(db.session, clock=app.extensions["lotse_clock"])
@@ -53,9 +60,37 @@ def tick(app: Flask) -> None:
                                     notifier=app.extensions["lotse_notifier"])
             if run.reminded or run.escalated or run.escalated_level2:
                 log.info("deadlines: %s", run)
+            if scheduler is not None:
+                _plan_wakeup(app, scheduler)
         except Exception:  # noqa: BLE001 - a failing tick must not stop the scheduler; the next tick retries
             db.session.rollback()
             log.exception("scheduler tick failed")
+        finally:
+            db.session.remove()
+
+
+def _plan_wakeup(app: Flask, scheduler: BaseScheduler) -> None:
+    clock = app.extensions["lotse_clock"]
+    due = next_due_at(db.session)
+    db.session.rollback()  # end the read transaction (SQLite: release the write lock at once)
+    if due is None:
+        return
+    delay = (due - clock.now()).total_seconds()
+    if 0 < delay < app.config["SCHEDULER_TICK_SECONDS"]:
+        # Strictly after the due time: the engine fires a timer only once it has passed.
+        run_at = datetime.now(timezone.utc) + timedelta(seconds=delay + WAKEUP_AFTER_DUE)
+        scheduler.add_job(wake_up, "date", args=[app], run_date=run_at, id="timer-wakeup", replace_existing=True,
+                          misfire_grace_time=None)
+
+
+def wake_up(app: Flask) -> None:
+    """Fire the timers that fell due between two ticks."""
+    with app.app_context():
+        try:
+            fire_due_timers(db.session, clock=app.extensions["lotse_clock"])
+        except Exception:  # noqa: BLE001 - the next tick retries
+            db.session.rollback()
+            log.exception("timer wake-up failed")
         finally:
             db.session.remove()
 
@@ -74,7 +109,7 @@ def build(app: Flask, *, blocking: bool) -> BlockingScheduler | BackgroundSchedu
     app.extensions["lotse_scheduler_lock"] = _sqlite_guard(app)
     scheduler_cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = scheduler_cls(timezone="UTC")
-    scheduler.add_job(tick, "interval", args=[app], seconds=app.config["SCHEDULER_TICK_SECONDS"], id="timers",
+    scheduler.add_job(tick, "interval", args=[app, scheduler], seconds=app.config["SCHEDULER_TICK_SECONDS"], id="timers",
                       max_instances=1, coalesce=True, misfire_grace_time=None)
     # Ledger sealing, retention erasure and access-log pruning run as their own jobs at their own pace.
     add_audit_jobs(scheduler, app)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import orchestration
@@ -49,6 +49,11 @@ def fire_one(session: Session, *, clock: Clock) -> int | None:
         instance.next_timer_at = now + STUCK_BACKOFF
     session.commit()
     return instance_id
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """The earliest timer any running instance waits for (None when none waits)."""
+    return session.scalar(select(func.min(ProcessInstance.next_timer_at)).where(ProcessInstance.status == "running"))
 
 
 def fire_due_timers(session: Session, *, clock: Clock, limit: int = 1000) -> list[int]:

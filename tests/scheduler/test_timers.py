@@ -58,3 +58,33 @@ def test_a_timer_is_not_claimed_before_it_can_fire(api, clock):
     clock.advance(microseconds=1)
     assert fire_due_timers(db.session, clock=clock) == [case["id"]]
     assert [t["element_id"] for t in api.as_("jc").tasks()] == ["ut_nach"]
+
+
+def test_a_timer_due_before_the_next_tick_gets_a_wake_up_at_its_due_time(app, api, clock, session):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from app.scheduler.runner import WAKEUP_AFTER_DUE, tick
+
+    api.deploy("wait_timer.bpmn")
+    case = api.start("wartefrist", "AZ-T4", user="jc").get_json()
+    due = datetime.fromisoformat(case["next_timer_at"])
+    session.commit()
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)
+    try:
+        clock.set(due - timedelta(seconds=5))  # further than one tick (1 s) away: the tick will do
+        tick(app, scheduler)
+        assert scheduler.get_job("timer-wakeup") is None
+        clock.set(due - timedelta(seconds=0.4))
+        planned_from = datetime.now(due.tzinfo)
+        tick(app, scheduler)
+        job = scheduler.get_job("timer-wakeup")
+        assert job is not None
+        wait = (job.next_run_time - planned_from).total_seconds()
+        assert 0.4 + WAKEUP_AFTER_DUE <= wait < 0.4 + WAKEUP_AFTER_DUE + 0.5
+    finally:
+        scheduler.shutdown(wait=False)
+    clock.set(due + timedelta(seconds=WAKEUP_AFTER_DUE))
+    from app.scheduler.runner import wake_up
+    wake_up(app)
+    assert [t["element_id"] for t in api.as_("jc").tasks()] == ["ut_nach"]
