@@ -32,6 +32,15 @@ def _flows(xml: bytes) -> dict[str, dict[str, str]]:
     return flows
 
 
+def _all_flows(parsed: ParsedModel) -> dict[str, dict[str, str]]:
+    """The flows of the model and of the processes it calls (element ids are unique across them)."""
+    flows: dict[str, dict[str, str]] = {}
+    for xml in [*parsed.called_xml.values(), parsed.normalized_xml]:
+        for source, targets in _flows(xml if isinstance(xml, bytes) else xml.encode()).items():
+            flows.setdefault(source, {}).update(targets)
+    return flows
+
+
 def _message_starts(parsed: ParsedModel) -> list[str]:
     names = set()
     for spec in parsed.spec.task_specs.values():
@@ -57,7 +66,7 @@ def _summary(parsed: ParsedModel, office_names: set[str]) -> dict[str, Any]:
         "processes": parsed.process_ids, "lanes": parsed.lanes, "user_tasks": user_tasks,
         "timers": [asdict(t) for t in parsed.timers], "messages": parsed.message_names,
         "message_starts": _message_starts(parsed), "called_elements": parsed.called_elements,
-        "flows": _flows(parsed.normalized_xml), "warnings": warnings,
+        "flows": _all_flows(parsed), "warnings": warnings,
     }
 
 

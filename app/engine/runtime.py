@@ -207,6 +207,19 @@ class EngineDefinition:
         return wf
 
 
+# Specs the engine adds around a task with boundary events; they stand for the task itself.
+_INTERNAL_SUFFIXES = (".BoundaryEventSplit", ".BoundaryEventJoin")
+
+
+def element_id(spec: Any) -> str:
+    """The BPMN element id a task spec stands for (engine-internal helper specs map to their task)."""
+    name = spec.name
+    for suffix in _INTERNAL_SUFFIXES:
+        if name.endswith(suffix):
+            return name[:-len(suffix)]
+    return name
+
+
 def run_steps(wf: BpmnWorkflow, *, refresh_timers: bool = False) -> StepReport:
     """Run engine steps until only user tasks or waiting events remain; report decisions and timers."""
     report = StepReport()
@@ -215,14 +228,15 @@ def run_steps(wf: BpmnWorkflow, *, refresh_timers: bool = False) -> StepReport:
         spec = task.task_spec
         kind = type(spec).__name__
         if kind in GATEWAY_SPEC_TYPES:
-            targets = [c.task_spec.name for c in task.children if c.state != TaskState.CANCELLED
+            targets = [element_id(c.task_spec) for c in task.children if c.state != TaskState.CANCELLED
                        and c.state not in (TaskState.MAYBE, TaskState.LIKELY, TaskState.FUTURE)]
             report.decisions.append(Decision(spec.name, targets))
         event_def = getattr(spec, "event_definition", None)
         if isinstance(event_def, TimerEventDefinition):
             report.fired_timers.append(spec.name)
         elif kind == "EventBasedGateway":
-            fired = [c.task_spec.name for c in task.children if c.state not in (TaskState.CANCELLED, TaskState.MAYBE)]
+            fired = [element_id(c.task_spec) for c in task.children
+                     if c.state not in (TaskState.CANCELLED, TaskState.MAYBE)]
             report.decisions.append(Decision(spec.name, fired))
             for seen in task.internal_data.get("seen_events", []):
                 if isinstance(seen.event_definition, TimerEventDefinition):

@@ -135,3 +135,12 @@ def test_instance_list_is_scoped(api):
     assert api.as_("jc").get("/api/instances").get_json()["total"] == 0
     assert api.as_("fremd_admin").get("/api/instances").get_json()["total"] == 0
     assert api.as_("super").get("/api/instances", query_string={"process_key": "nope"}).get_json()["total"] == 0
+
+
+def test_a_decision_towards_a_task_with_a_boundary_event_names_the_task_and_the_flow(api):
+    api.deploy("gateway_boundary.bpmn")
+    case = api.start("weiche_mit_frist", "AZ-WEICHE-1", {"direkt": False}).get_json()
+    trail = api.as_("super").get(f"/api/instances/{case['id']}/audit").get_json()["items"]
+    [decision] = [e for e in trail if e["kind"] == "gateway_decided"]
+    assert decision["element_id"] == "weiche"
+    assert decision["details"]["taken"] == [{"target": "ut_pruefen", "flow": "f_pruefen"}]
