@@ -108,6 +108,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
         _sync(session, instance, definition, engine, wf, report, before, actor=actor, clock=clock, op=op,
               offices=offices)
         pending = _queue_messages(session, instance, outgoing, now=clock.now())
+        _record_completion(session, instance, wf, actor=actor, now=clock.now())
         savepoint.commit()
     except runtime.NotWaiting as exc:
         savepoint.rollback()
@@ -269,12 +270,18 @@ def _sync(session: Session, instance: ProcessInstance, definition: ProcessDefini
     message_names = runtime.waiting_message_names(wf)
     if message_names != before.message_names:
         _sync_message_waits(session, instance, message_names)
+    session.flush()
+
+
+def _record_completion(session: Session, instance: ProcessInstance, wf: Any, *, actor: Principal,
+                       now: datetime) -> None:
+    """The case ended with this step: its last event, after any message it sent on the way out."""
     if wf.completed and instance.status not in ("completed", "cancelled"):
         instance.status = "completed"
         instance.ended_at = now
-        audit.record(session, municipality_id=mid, kind="instance_completed", actor=actor.audit_name, at=now,
-                     instance=instance)
-    session.flush()
+        audit.record(session, municipality_id=instance.municipality_id, kind="instance_completed",
+                     actor=actor.audit_name, at=now, instance=instance)
+        session.flush()
 
 
 def resolve_office(info: dict[str, Any], lane: str | None, offices: dict[str, OfficeRef],
