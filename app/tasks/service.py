@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app import orchestration
@@ -41,7 +41,9 @@ def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str
     if status != "all":
         if status not in TASK_STATUSES:
             raise Invalid(f"unknown status '{status}'; one of {', '.join(TASK_STATUSES)} or all")
-        query = query.where(HumanTask.status == status)
+        # Inlined (the value is one of TASK_STATUSES) so that PostgreSQL can use the partial indexes on open tasks
+        # also in a generic plan of a prepared statement.
+        query = query.where(HumanTask.status == literal(status, literal_execute=True))
     if assignee:
         mine = HumanTask.assignee == (actor.username if assignee == "me" else assignee)
         query = query.where(or_(mine, HumanTask.assignee.is_(None)) if or_unassigned else mine)
@@ -62,14 +64,17 @@ def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str
     if due_after:
         query = query.where(HumanTask.due_at > due_after)
     if overdue:
-        query = query.where(HumanTask.status == "open", HumanTask.due_at < now)
+        if status != "open":
+            query = query.where(HumanTask.status == literal("open", literal_execute=True))
+        query = query.where(HumanTask.due_at < now)
     if sort_by not in SORTS:
         raise Invalid(f"unknown sort_by '{sort_by}'; one of {', '.join(SORTS)}")
     column = SORTS[sort_by]
-    order = column.desc() if sort_order == "desc" else column.asc()
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    # Tasks without a due date sort after dated ones in both databases.
-    rows = session.scalars(query.order_by(column.is_(None), order, HumanTask.id).limit(limit).offset(offset))
+    # Tasks without a due date sort after dated ones in both directions. In PostgreSQL "due_at ASC NULLS LAST, id"
+    # is the order of ix_human_task_open_office, so an office inbox page reads only its own rows.
+    order = (column.desc() if sort_order == "desc" else column.asc()).nulls_last()
+    total = session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True)) or 0
+    rows = session.scalars(query.order_by(order, HumanTask.id).limit(limit).offset(offset))
     return list(rows), total
 
 
