@@ -93,14 +93,19 @@ def _may_work(actor: Principal, task: HumanTask) -> bool:
 
 
 def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[HumanTask, ProcessInstance]:
-    task = get_task(session, actor=actor, task_id=task_id)
+    """Lock the task's case first, then read the task: what the caller checks is what it will change."""
+    instance = session.scalar(
+        select(ProcessInstance).join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+        .where(HumanTask.id == task_id, ProcessInstance.municipality_id == actor.municipality_id)
+        .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
+    if instance is None:
+        raise NotFound(f"task {task_id} not found")
+    task = session.scalar(visible_tasks(select(HumanTask), actor).where(HumanTask.id == task_id)
+                          .execution_options(populate_existing=True))
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
     if not _may_work(actor, task):
         raise Forbidden("only clerks and leads of the task's office work on it")
-    instance = orchestration.lock_instance(session, task.instance_id, actor.municipality_id)
-    if session.get_bind().dialect.name != "sqlite":
-        # Another transaction may have completed the task between the read and the lock. SQLite runs every
-        # transaction as BEGIN IMMEDIATE: the first read already happened under the write lock.
-        session.refresh(task)
     if task.status != "open":
         raise Conflict(f"task {task_id} is already {task.status}")
     return task, instance
