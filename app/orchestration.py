@@ -2,8 +2,9 @@
 
 Every operation on an instance (start, complete a task, fire timers, deliver a message, retry) goes
 through `execute()`: the instance row is locked, the workflow restored, the operation applied and the
-engine stepped; then human tasks, the timer column, message subscriptions and audit events are written
-in the same transaction. A failing step is rolled back to a savepoint and recorded as an incident.
+engine stepped and everything it changed read off; only then are human tasks, the timer column, message
+subscriptions and audit events written, in the same transaction. A step that fails in the engine has
+written nothing; it is recorded as an incident.
 """
 from __future__ import annotations
 
@@ -88,14 +89,17 @@ def lock_instance(session: Session, instance_id: int, municipality_id: int) -> P
 
 def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal, clock: Clock,
             wf: Any = None) -> Any:
-    """Apply an operation and step the engine; on engine failure record an incident and raise."""
+    """Apply an operation and step the engine; on engine failure record an incident and raise.
+
+    Everything that can fail in the engine (the step itself, due-date expressions, timers, the state dump)
+    happens before the first write, so a failed step leaves nothing to undo and needs no savepoint.
+    """
     definition = session.get(ProcessDefinition, instance.definition_id)
     engine = engine_for(definition)
     definition_key = (definition.id, definition.sha256)
     if wf is None:
         wf = workflow_cache.take(session, instance, definition_key)
     offices = _Offices(session, instance.municipality_id)
-    savepoint = session.begin_nested()
     try:
         with runtime.engine_clock(clock):
             if wf is None:
@@ -105,16 +109,11 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             report = runtime.run_steps(wf, refresh_timers=op.kind == "timer")
             outgoing = runtime.thrown_messages(wf)
             runtime.compact_history(wf)
-        _sync(session, instance, definition, engine, wf, report, before, actor=actor, clock=clock, op=op,
-              offices=offices)
-        pending = _queue_messages(session, instance, outgoing, now=clock.now())
-        _record_completion(session, instance, wf, actor=actor, now=clock.now())
-        savepoint.commit()
+            step = _settle(instance, definition, engine, wf, before, report, op=op, offices=offices,
+                           now=clock.now())
     except runtime.NotWaiting as exc:
-        savepoint.rollback()
         raise Conflict(str(exc)) from exc
     except (SpiffWorkflowException, ExpressionError) as exc:
-        savepoint.rollback()
         element_id, message = _describe_failure(exc)
         incident = raise_incident(session, instance, op, element_id=element_id, message=message,
                                   actor=actor, clock=clock)
@@ -122,11 +121,46 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             f"step failed at element '{element_id}': {message} (incident {incident.id})",
             details={"incident_id": incident.id, "element_id": element_id, "instance_id": instance.id},
         ) from exc
+    _write(session, instance, definition, step, actor=actor, op=op, offices=offices, now=clock.now())
+    pending = _queue_messages(session, instance, outgoing, now=clock.now())
+    _record_completion(session, instance, wf, actor=actor, now=clock.now())
     workflow_cache.offer(session, instance, definition_key, wf)
     # Hand-offs to other cases happen after this step is safely written; undeliverable ones stay pending.
     for message in pending:
         outbox.deliver(session, message, clock=clock)
     return wf
+
+
+@dataclass
+class _Step:
+    """What a step changed, computed from the engine before anything is written."""
+
+    before: runtime.Waits
+    report: runtime.StepReport
+    gone: set[str]                 # engine ids of READY user tasks the step withdrew
+    created: list[HumanTask]       # rows for user tasks that became READY (not yet added)
+    state: str
+    next_timer_at: datetime | None
+    message_names: list[str]
+
+
+def _settle(instance: ProcessInstance, definition: ProcessDefinition, engine: runtime.EngineDefinition, wf: Any,
+            before: runtime.Waits, report: runtime.StepReport, *, op: Operation, offices: _Offices,
+            now: datetime) -> _Step:
+    """Read off the stepped workflow everything the write needs; engine errors surface here, not mid-write.
+
+    The open human tasks of an instance are exactly its READY user tasks as of the last committed step, and
+    its message subscriptions exactly the messages it waited for then; `before` holds both as of the
+    restored workflow, so only differences touch the database.
+    """
+    ready = {t.engine_id: t for t in runtime.ready_user_tasks(wf)}
+    gone = set(before.ready_task_ids) - set(ready)
+    if op.kind == "complete":
+        gone.discard(op.engine_task_id)
+    created = [_new_human_task(instance, definition, ready_task, offices, now)
+               for engine_id, ready_task in ready.items() if engine_id not in before.ready_task_ids]
+    return _Step(before, report, gone, created, engine.dump_state(wf), runtime.next_timer_at(wf),
+                 runtime.waiting_message_names(wf))
 
 
 class _Offices:
@@ -218,58 +252,43 @@ def raise_incident(session: Session, instance: ProcessInstance, op: Operation, *
     return incident
 
 
-def _sync(session: Session, instance: ProcessInstance, definition: ProcessDefinition,
-          engine: runtime.EngineDefinition, wf: Any, report: runtime.StepReport, before: runtime.Waits, *,
-          actor: Principal, clock: Clock, op: Operation, offices: _Offices) -> None:
-    """Write what the step changed: human tasks, audit events, state, next timer and message waits.
-
-    The open human tasks of an instance are exactly its READY user tasks as of the last committed step, and
-    its message subscriptions exactly the messages it waited for then; `before` holds both as of the
-    restored workflow, so only differences touch the database. Task rows are written first (their ids go
-    into the audit events), then the events, then the instance row once.
-    """
-    now = clock.now()
+def _write(session: Session, instance: ProcessInstance, definition: ProcessDefinition, step: _Step, *,
+           actor: Principal, op: Operation, offices: _Offices, now: datetime) -> None:
+    """Write a settled step: task rows first (their ids go into the audit events), the events, the instance once."""
     mid = instance.municipality_id
-    ready = {t.engine_id: t for t in runtime.ready_user_tasks(wf)}
-    gone = set(before.ready_task_ids) - set(ready)
-    if op.kind == "complete":
-        gone.discard(op.engine_task_id)
     cancelled = []
-    if gone:
+    if step.gone:
         cancelled = list(session.scalars(select(HumanTask).where(
             HumanTask.instance_id == instance.id, HumanTask.status == "open",
-            HumanTask.engine_task_id.in_(sorted(gone)))))
+            HumanTask.engine_task_id.in_(sorted(step.gone)))))
         for task in cancelled:
             task.status, task.completed_at = "cancelled", now
-    created = [_new_human_task(instance, definition, ready_task, offices, now)
-               for engine_id, ready_task in ready.items() if engine_id not in before.ready_task_ids]
-    session.add_all(created)
-    if created:
+    session.add_all(step.created)
+    if step.created:
         session.flush()
 
     _record_operation(session, instance, op, actor=actor, now=now, offices=offices)
-    for timer_id in report.fired_timers:
+    for timer_id in step.report.fired_timers:
         audit.record(session, municipality_id=mid, kind="timer_fired", actor="system", at=now,
                      instance=instance, element_id=timer_id)
     flows = definition.summary.get("flows", {})
-    for decision in report.decisions:
+    for decision in step.report.decisions:
         taken = [{"target": t, "flow": flows.get(decision.element_id, {}).get(t)} for t in decision.targets]
         audit.record(session, municipality_id=mid, kind="gateway_decided", actor="system", at=now,
                      instance=instance, element_id=decision.element_id, details={"taken": taken})
     for task in cancelled:
         audit.record(session, municipality_id=mid, kind="task_cancelled", actor="system", at=now,
                      instance=instance, element_id=task.element_id, details={"task_id": task.id})
-    for task in created:
+    for task in step.created:
         audit.record(session, municipality_id=mid, kind="task_created", actor="system", at=now,
                      instance=instance, office=offices.name(task.office_id), element_id=task.element_id,
                      details={"task_id": task.id, "name": task.name,
                               "due_at": task.due_at.isoformat() if task.due_at else None})
 
-    instance.state = engine.dump_state(wf)
-    instance.next_timer_at = runtime.next_timer_at(wf)
-    message_names = runtime.waiting_message_names(wf)
-    if message_names != before.message_names:
-        _sync_message_waits(session, instance, message_names)
+    instance.state = step.state
+    instance.next_timer_at = step.next_timer_at
+    if step.message_names != step.before.message_names:
+        _sync_message_waits(session, instance, step.message_names)
     session.flush()
 
 

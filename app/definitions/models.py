@@ -26,9 +26,11 @@ class ProcessDefinition(db.Model):
     name: Mapped[str] = mapped_column(String(300))
     dialect: Mapped[str] = mapped_column(String(20))
     sha256: Mapped[str] = mapped_column(String(64))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
-    normalized_xml: Mapped[str] = mapped_column(Text)
-    spec_document: Mapped[str] = mapped_column(Text)
+    # The documents are large and read rarely (diagram, download, first use in a process): loaded on access,
+    # so that a step, which reads its definition row for the summary, does not fetch them every time.
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    normalized_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    spec_document: Mapped[str] = mapped_column(Text, deferred=True)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
