@@ -22,7 +22,7 @@ from app.audit import service as audit
 from app.clock import Clock
 from app.definitions.models import ProcessDefinition
 from app.directory.service import OfficeRef, Principal, find_office, office_ref, offices_of
-from app.engine import runtime
+from app.engine import runtime, stepping
 from app.engine.expressions import ExpressionError
 from app.errors import Conflict, Invalid, NotFound
 from app.instances import outbox
@@ -106,9 +106,9 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
                 wf = engine.restore(instance.state)
             before = runtime.Waits.of(wf)
             _apply(wf, op)
-            report = runtime.run_steps(wf, refresh_timers=op.kind == "timer")
+            report = stepping.run_steps(wf, refresh_timers=op.kind == "timer")
             outgoing = runtime.thrown_messages(wf)
-            runtime.compact_history(wf)
+            stepping.compact_history(wf)
             step = _settle(instance, definition, engine, wf, before, report, op=op, offices=offices,
                            now=clock.now())
     except runtime.NotWaiting as exc:
@@ -136,7 +136,7 @@ class _Step:
     """What a step changed, computed from the engine before anything is written."""
 
     before: runtime.Waits
-    report: runtime.StepReport
+    report: stepping.StepReport
     gone: set[str]                 # engine ids of READY user tasks the step withdrew
     created: list[HumanTask]       # rows for user tasks that became READY (not yet added)
     state: str
@@ -145,7 +145,7 @@ class _Step:
 
 
 def _settle(instance: ProcessInstance, definition: ProcessDefinition, engine: runtime.EngineDefinition, wf: Any,
-            before: runtime.Waits, report: runtime.StepReport, *, op: Operation, offices: _Offices,
+            before: runtime.Waits, report: stepping.StepReport, *, op: Operation, offices: _Offices,
             now: datetime) -> _Step:
     """Read off the stepped workflow everything the write needs; engine errors surface here, not mid-write.
 

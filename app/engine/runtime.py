@@ -10,7 +10,7 @@ import contextlib
 import contextvars
 import json
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterator
 from uuid import UUID
@@ -24,7 +24,6 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
 from app.engine.parsing import apply_engine_patches
@@ -33,8 +32,6 @@ from app.engine.script_engine import make_script_engine
 # Restoring processes (web workers, schedulers) need the loop-stall fix as much as the parser does.
 apply_engine_patches()
 
-TIMER_EVENT_TYPES = {"DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition"}
-GATEWAY_SPEC_TYPES = {"ExclusiveGateway", "InclusiveGateway"}
 
 _current_clock: contextvars.ContextVar[Any] = contextvars.ContextVar("lotse_engine_clock", default=None)
 
@@ -117,22 +114,6 @@ class ReadyUserTask:
     caller_lane: str | None = None
 
 
-@dataclass
-class Decision:
-    """A gateway decision taken during a step: which outgoing elements were activated."""
-
-    element_id: str
-    targets: list[str]
-
-
-@dataclass
-class StepReport:
-    """What happened during engine steps, for the audit trail."""
-
-    decisions: list[Decision] = field(default_factory=list)
-    fired_timers: list[str] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class Waits:
     """What a workflow waits for from outside: its READY user tasks and the messages it can catch."""
@@ -205,113 +186,6 @@ class EngineDefinition:
         conv.subprocesses_from_dict(dct["subprocesses"], wf)
         wf.bpmn_events = self.serializer.registry.restore(dct.pop("bpmn_events", []))
         return wf
-
-
-# Specs the engine adds around a task with boundary events; they stand for the task itself.
-_INTERNAL_SUFFIXES = (".BoundaryEventSplit", ".BoundaryEventJoin")
-
-
-def element_id(spec: Any) -> str:
-    """The BPMN element id a task spec stands for (engine-internal helper specs map to their task)."""
-    name = spec.name
-    for suffix in _INTERNAL_SUFFIXES:
-        if name.endswith(suffix):
-            return name[:-len(suffix)]
-    return name
-
-
-def run_steps(wf: BpmnWorkflow, *, refresh_timers: bool = False) -> StepReport:
-    """Run engine steps until only user tasks or waiting events remain; report decisions and timers."""
-    report = StepReport()
-
-    def did_complete(task: Any) -> None:
-        spec = task.task_spec
-        kind = type(spec).__name__
-        if kind in GATEWAY_SPEC_TYPES:
-            targets = [element_id(c.task_spec) for c in task.children if c.state != TaskState.CANCELLED
-                       and c.state not in (TaskState.MAYBE, TaskState.LIKELY, TaskState.FUTURE)]
-            report.decisions.append(Decision(spec.name, targets))
-        event_def = getattr(spec, "event_definition", None)
-        if isinstance(event_def, TimerEventDefinition):
-            report.fired_timers.append(spec.name)
-        elif kind == "EventBasedGateway":
-            fired = [element_id(c.task_spec) for c in task.children
-                     if c.state not in (TaskState.CANCELLED, TaskState.MAYBE)]
-            report.decisions.append(Decision(spec.name, fired))
-            for seen in task.internal_data.get("seen_events", []):
-                if isinstance(seen.event_definition, TimerEventDefinition):
-                    index = event_def.event_definitions.index(seen.event_definition)
-                    report.fired_timers.append(spec.outputs[index].name)
-
-    cycles_before = _waiting_cycle_values(wf) if refresh_timers else {}
-    if refresh_timers:
-        wf.refresh_timers()
-    wf.do_engine_steps(did_complete_task=did_complete)
-    # A cycle timer fires without completing: it stays WAITING with its next due time advanced.
-    for task_id, (name, value) in cycles_before.items():
-        task = wf.get_task_from_id(task_id)
-        after = task._get_internal_data("event_value") if task is not None else None
-        if isinstance(value, dict) and isinstance(after, dict):
-            report.fired_timers.extend([name] * abs(value["cycles"] - after["cycles"]))
-        elif isinstance(value, dict) and task is not None and task._get_internal_data("event_fired"):
-            report.fired_timers.extend([name] * max(value["cycles"], 0))
-    # do_engine_steps refreshes timers only at its end; a timer that became due needs one more pass.
-    while _has_ready_engine_tasks(wf):
-        wf.do_engine_steps(did_complete_task=did_complete)
-    return report
-
-
-def _waiting_cycle_values(wf: BpmnWorkflow) -> dict[Any, tuple[str, Any]]:
-    values = {}
-    for task in wf.get_tasks(state=TaskState.WAITING):
-        if type(getattr(task.task_spec, "event_definition", None)).__name__ == "CycleTimerEventDefinition":
-            value = task._get_internal_data("event_value")
-            values[task.id] = (task.task_spec.name, dict(value) if isinstance(value, dict) else value)
-    return values
-
-
-# Above this many tasks a workflow's finished history is compacted (see compact_history).
-COMPACT_ABOVE = 150
-# Finished tasks of these kinds carry nothing the engine reads again once their successor exists.
-SPLICEABLE = {"UserTask", "ManualTask", "ScriptTask", "ServiceTask", "NoneTask", "SendTask", "ReceiveTask",
-              "ExclusiveGateway", "IntermediateCatchEvent", "IntermediateThrowEvent", "StartEvent"}
-
-
-def compact_history(wf: BpmnWorkflow, above: int | None = None) -> int:
-    """Splice finished pass-through tasks out of the tree; return how many were removed.
-
-    SpiffWorkflow keeps every task ever run as a chain, so a case that loops gets slower with each
-    iteration (every step walks and serializes the whole tree) and stalls at a tree depth of 1000. The
-    audit trail keeps the history; the engine does not need it. A completed task with exactly one child
-    is removed and its child hung under its parent, unless the child is a join (joins read their
-    parents) or the task is structural (splits, boundary-event parents, subprocesses, multi-instance).
-    Ancestor relations between the remaining tasks are unchanged, and every task holds its full data,
-    so the delta encoding simply refers to the new parent.
-    """
-    limit = COMPACT_ABOVE if above is None else above
-    removed = 0
-    for workflow in [wf, *wf.subprocesses.values()]:
-        if len(workflow.tasks) <= limit:
-            continue
-        for task in list(workflow.tasks.values()):
-            if (task.state != TaskState.COMPLETED or task._parent is None or len(task._children) != 1
-                    or type(task.task_spec).__name__ not in SPLICEABLE):
-                continue
-            child = workflow.tasks.get(task._children[0])
-            parent = workflow.tasks.get(task._parent)
-            if child is None or parent is None or isinstance(child.task_spec, Join):
-                continue
-            parent._children[parent._children.index(task.id)] = child.id
-            child._parent = parent.id
-            del workflow.tasks[task.id]
-            if workflow.last_task is task:
-                workflow.last_task = child
-            removed += 1
-    return removed
-
-
-def _has_ready_engine_tasks(wf: BpmnWorkflow) -> bool:
-    return any(not t.task_spec.manual for t in wf.get_tasks(state=TaskState.READY))
 
 
 def ready_user_tasks(wf: BpmnWorkflow) -> list[ReadyUserTask]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from app.engine import runtime
+from app.engine import runtime, stepping
 from app.engine.parsing import parse_bpmn
 
 MODEL = (Path(__file__).parent / "bpmn" / "loop_parallel.bpmn").read_bytes()
@@ -20,16 +20,16 @@ def _walk(rounds: int, compact_above: int | None) -> tuple[dict, list[float], in
     """Run the loop `rounds` times with a save/restore around every step, then finish the side branch."""
     engine = _engine()
     wf = engine.new_workflow({"runde": 0, "ziel": rounds})
-    runtime.run_steps(wf)
+    stepping.run_steps(wf)
     state, seconds, largest = engine.dump_state(wf), [], 0
     for _ in range(rounds):
         wf = engine.restore(state)
         started = time.perf_counter()
         [task] = [t for t in runtime.ready_user_tasks(wf) if t.element_id == "ut"]
         runtime.complete_user_task(wf, task.engine_id, {})
-        runtime.run_steps(wf)
+        stepping.run_steps(wf)
         if compact_above is not None:
-            runtime.compact_history(wf, above=compact_above)
+            stepping.compact_history(wf, above=compact_above)
         largest = max(largest, len(wf.tasks))
         state = engine.dump_state(wf)
         seconds.append(time.perf_counter() - started)
@@ -37,7 +37,7 @@ def _walk(rounds: int, compact_above: int | None) -> tuple[dict, list[float], in
     assert [t.element_id for t in runtime.ready_user_tasks(wf)] == ["ut_neben"]
     [side] = runtime.ready_user_tasks(wf)
     runtime.complete_user_task(wf, side.engine_id, {"neben": "erledigt"})
-    runtime.run_steps(wf)
+    stepping.run_steps(wf)
     assert wf.completed
     return dict(wf.data), seconds, largest
 
@@ -52,6 +52,6 @@ def test_compacted_and_full_history_end_the_same_way():
 def test_a_thousand_iterations_do_not_stall_and_the_tree_stays_bounded():
     # Without compaction SpiffWorkflow stops seeing tasks at a tree depth of 1000 (~250 iterations here).
     # The tree stays bounded, so each step's work does not grow with the history (speed: bench/).
-    data, _seconds, largest = _walk(1000, compact_above=runtime.COMPACT_ABOVE)
+    data, _seconds, largest = _walk(1000, compact_above=stepping.COMPACT_ABOVE)
     assert data["neben"] == "erledigt"
-    assert largest <= runtime.COMPACT_ABOVE + 10
+    assert largest <= stepping.COMPACT_ABOVE + 10

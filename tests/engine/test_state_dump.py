@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.engine import runtime
+from app.engine import runtime, stepping
 from app.engine.parsing import parse_bpmn
 
 from bench.harness import PATHWAY_START, answer
@@ -25,7 +25,7 @@ def test_dump_state_equals_the_engines_serialization_without_the_spec_at_every_s
     engine = runtime.EngineDefinition(parsed.dialect, runtime.EngineDefinition.spec_document(
         parsed.dialect, parsed.spec, parsed.subprocess_specs), parsed.main_process_id)
     wf = engine.new_workflow(dict(PATHWAY_START))
-    runtime.run_steps(wf)
+    stepping.run_steps(wf)
     steps = 0
     while True:
         assert runtime.state_document(engine.dump_state(wf)) == _full_minus_spec(engine, wf)
@@ -35,6 +35,6 @@ def test_dump_state_equals_the_engines_serialization_without_the_spec_at_every_s
         if not ready or steps > 30:
             break
         runtime.complete_user_task(wf, ready[0].engine_id, answer(ready[0].element_id))
-        runtime.run_steps(wf)
+        stepping.run_steps(wf)
         steps += 1
     assert wf.completed and steps >= 10
