@@ -1,4 +1,4 @@
-"""Running SpiffWorkflow: build, restore and step workflows; nothing here knows Flask or SQL.
+"""Running SpiffWorkflow: build, restore, save and query workflows (stepping.py steps them); no Flask, no SQL.
 
 The spec of a definition version is restored once per process and shared by every instance of that
 version; an instance's stored state leaves the spec out (it is ~60% of a full document).
