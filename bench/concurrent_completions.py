@@ -1,4 +1,4 @@
-"""Measure 6: concurrent completions, 8 client threads against gunicorn sync workers on PostgreSQL.
+"""Measure 6: concurrent completions, 8 client threads against gunicorn on PostgreSQL (threaded and sync workers).
 
 Each thread walks its own pathway cases to the end over HTTP. Afterwards the audit trail is checked: every
 acknowledged completion has exactly one task_completed event, the count equals the successful responses
@@ -18,7 +18,9 @@ from bench.procs import Client, Gunicorn
 from bench.stats import describe, ms
 
 THREADS = 8
-WORKERS = (4, 2)  # the first is the headline
+# (label, gunicorn worker class, processes, threads per process); the first is the headline. Threads let a
+# worker overlap one request's waits on PostgreSQL (round trips, commit) with another's work.
+SERVERS = (("gthread_4x3", "gthread", 4, 3), ("sync_4", "sync", 4, 1), ("sync_2", "sync", 2, 1))
 FULL = {"cases": 120, "race": 20}
 QUICK = {"cases": 8, "race": 3}
 
@@ -125,21 +127,23 @@ def run(cfg: harness.Config) -> dict[str, Any]:
     with app.app_context():
         world = harness.seed_world(db.session, clock, tokens=True)
         harness.deploy_model(db.session, world, "pathway12.bpmn", clock)
-        batches = {w: http_walk.start_cases(db.session, world, sizes["cases"], clock, f"CONC{w}") for w in WORKERS}
+        batches = {label: http_walk.start_cases(db.session, world, sizes["cases"], clock, f"CONC-{label}")
+                   for label, *_ in SERVERS}
         race_cases = http_walk.start_cases(db.session, world, sizes["race"], clock, "RACE")
     harness.dispose(app)
     metrics: dict[str, Any] = {}
     notes = []
-    for workers in WORKERS:
-        with Gunicorn(harness.server_env(cfg, app), workers=workers,
-                      log_path=cfg.workdir / f"gunicorn-conc-{workers}.log") as srv:
+    for label, worker_class, workers, threads in SERVERS:
+        headline = label == SERVERS[0][0]
+        with Gunicorn(harness.server_env(cfg, app), workers=workers, worker_class=worker_class, threads=threads,
+                      log_path=cfg.workdir / f"gunicorn-conc-{label}.log") as srv:
             http_walk.health(Client(srv.port))
-            result = _walk_all(srv.port, world, batches[workers])
-            race = _race(srv.port, world, race_cases) if workers == WORKERS[0] else []
+            result = _walk_all(srv.port, world, batches[label])
+            race = _race(srv.port, world, race_cases) if headline else []
         ok = sum(1 for s in result["statuses"] if s == 200)
         errors = len(result["statuses"]) - ok + len(result["failures"])
-        check = _audit_check(app, [c.instance_id for c in batches[workers]])
-        suffix = "" if workers == WORKERS[0] else f"_{workers}_workers"
+        check = _audit_check(app, [c.instance_id for c in batches[label]])
+        suffix = "" if headline else f"_{label}"
         lat = describe([ms(s) for s in result["latencies"]])
         metrics[f"completions_per_s_pg{suffix}"] = ok / result["wall"]
         metrics[f"concurrent_errors{suffix}"] = errors
@@ -147,11 +151,12 @@ def run(cfg: harness.Config) -> dict[str, Any]:
         metrics[f"concurrent_latency_median_ms{suffix}"] = lat["median"]
         metrics[f"concurrent_lost_steps{suffix}"] = (ok - check["events"]) if ok >= check["events"] else 0
         metrics[f"concurrent_doubled_steps{suffix}"] = check["doubled"] + max(0, check["events"] - ok)
-        metrics[f"concurrent_cases_not_ended{suffix}"] = len(batches[workers]) - check["ended_cases"]
+        metrics[f"concurrent_cases_not_ended{suffix}"] = len(batches[label]) - check["ended_cases"]
         metrics[f"concurrent_tasks_without_event{suffix}"] = check["without_event"]
-        notes.append(f"{workers} workers: {ok} completions in {result['wall']:.1f} s, {errors} errors; audit: "
+        notes.append(f"{worker_class} {workers}×{threads}: {ok} completions in {result['wall']:.1f} s "
+                     f"({ok / result['wall']:.0f}/s), {errors} errors; audit: "
                      f"{check['events']} task_completed events, {check['completed_tasks']} completed tasks, "
-                     f"{check['ended_cases']}/{len(batches[workers])} cases ended"
+                     f"{check['ended_cases']}/{len(batches[label])} cases ended"
                      + (f"; client failures: {result['failures'][:3]}" if result["failures"] else ""))
         if race:
             metrics["double_submit_duplicates"] = sum(1 for pair in race if pair.count(200) > 1)
@@ -159,8 +164,9 @@ def run(cfg: harness.Config) -> dict[str, Any]:
             notes.append(f"double submit of {len(race)} tasks: responses {sorted({tuple(p) for p in race})}")
     spread = f"latency per completion p50 {metrics['concurrent_latency_median_ms']:.0f} / p95 " \
              f"{metrics['concurrent_latency_p95_ms']:.0f} ms under load"
-    notes.insert(0, f"{THREADS} client threads (one process), gunicorn sync workers {WORKERS}; "
-                 f"{sizes['cases']} cases × 10 completions per worker count")
+    notes.insert(0, f"{THREADS} client threads (one process, keep-alive where the server allows it); gunicorn "
+                 + ", ".join(f"{k} {w} processes × {t} threads" for _l, k, w, t in SERVERS)
+                 + f" (headline: the first); {sizes['cases']} cases × 10 completions per server setup")
     return {"metrics": metrics, "notes": notes, "spreads": {"completions_per_s_pg": spread}}
 
 

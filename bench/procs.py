@@ -103,8 +103,10 @@ class Client:
 class Gunicorn:
     """`gunicorn app:create_app()` on a free loopback port; a context manager that always stops it."""
 
-    def __init__(self, env: dict[str, str], workers: int, log_path: Path, worker_class: str = "sync"):
+    def __init__(self, env: dict[str, str], workers: int, log_path: Path, worker_class: str = "sync",
+                 threads: int = 1):
         self.env, self.workers, self.log_path, self.worker_class = env, workers, log_path, worker_class
+        self.threads = threads
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self._log = None
@@ -112,7 +114,8 @@ class Gunicorn:
     def __enter__(self) -> Gunicorn:
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in __exit__
         cmd = [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-k", self.worker_class,
-               "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5", "app:create_app()"]
+               "--threads", str(self.threads), "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
+               "--graceful-timeout", "5", "app:create_app()"]
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
         try:
             self._wait_ready()
