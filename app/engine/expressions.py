@@ -1,34 +1,43 @@
-"""Sandboxed evaluation of BPMN expressions and scripts.
+"""Sandboxed evaluation of BPMN expressions and scripts: the interpreter.
 
 Uploaded BPMN models are untrusted input, so nothing in them is ever handed to
-eval/exec/compile. Source text is parsed with ``ast.parse``, the tree is checked
-against a small whitelist and then interpreted node by node in this module.
-There is no attribute access at all, which rules out the whole family of
-dunder-traversal escapes (``().__class__.__base__...``, ``str.format`` leaks).
+eval/exec/compile. Source text is parsed and checked against the whitelist in
+:mod:`app.engine.expression_checks` (limits, ExpressionError, allowed syntax,
+no attribute access, no ``_`` names); this module then interprets the checked
+tree node by node. It holds the implementations of the whitelisted functions
+and operators, the run-time size bounds on results, and the entry points
+``evaluate`` and ``execute_script``. It is also the public import point of the
+sandbox: ``check_expression``, ``check_script``, ``ExpressionError`` and
+``MAX_EXPRESSION_LENGTH`` are re-exported for callers.
 """
 from __future__ import annotations
 
 import ast
 import copy
-import functools
-import io
 import operator
 import re
-import textwrap
-import tokenize
-import warnings
 from collections import ChainMap
 from collections.abc import Mapping, MutableMapping
 from typing import Any, Callable
 
-MAX_EXPRESSION_LENGTH = 2000
-MAX_SCRIPT_LENGTH = 20_000
-MAX_SCRIPT_STATEMENTS = 200
-MAX_NODES = 500
-MAX_DEPTH = 100
-MAX_BRACKET_DEPTH = 50
-MAX_SIZE = 100_000
-MAX_INT = 10**30
+from app.engine.expression_checks import (
+    BINOP_TYPES,
+    FUNCTION_ARITY,
+    MAX_EXPRESSION_LENGTH,
+    MAX_INT,
+    MAX_SIZE,
+    UNARYOP_TYPES,
+    ExpressionError,
+    check_expression,
+    check_script,
+    compile_expression,
+    compile_script,
+)
+
+__all__ = ["FUNCTIONS", "MAX_EXPRESSION_LENGTH", "ExpressionError", "check_expression", "check_script",
+           "evaluate", "execute_script"]
+
+# Run-time bounds on results; the static limits (MAX_*) live in app.engine.expression_checks.
 # Refuse int products whose operands are this long before multiplying: the
 # result is far beyond MAX_INT anyway and the multiplication itself is the cost.
 _MAX_PRODUCT_BITS = 2 * MAX_INT.bit_length()
@@ -36,19 +45,6 @@ _MAX_FORMAT_WIDTH = 1000
 _MAX_ROUND_DIGITS = 100
 _SIZED = (str, list, tuple, dict, set, frozenset)
 _SEQUENCES = (str, list, tuple)
-
-
-class ExpressionError(Exception):
-    """Raised for expressions outside the sandbox or failing at evaluation."""
-
-    def __init__(self, message: str, expression: str | None = None, line_number: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.expression = expression
-        self.line_number = line_number  # set for script errors only
-
-    def __str__(self) -> str:
-        return f"line {self.line_number}: {self.message}" if self.line_number else self.message
 
 
 def _weight(value: Any, limit: int = MAX_SIZE) -> int:
@@ -127,16 +123,15 @@ def _str_fn(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-# name -> (implementation, min args, max args or None for unbounded)
-FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
-    "len": (lambda v: len(_require(v, _SIZED, "len", "a string, list, tuple, set or dict")), 1, 1),
-    "str": (_fn_str, 0, 1), "int": (int, 1, 2), "float": (float, 1, 1), "bool": (bool, 1, 1),
-    "abs": (abs, 1, 1), "min": (min, 1, None), "max": (max, 1, None), "round": (_fn_round, 1, 2),
-    "sum": (_fn_sum, 1, 2), "sorted": (sorted, 1, 1), "any": (any, 1, 1), "all": (all, 1, 1),
-    "lower": (_str_fn("lower", str.lower), 1, 1), "upper": (_str_fn("upper", str.upper), 1, 1),
-    "startswith": (_str_fn("startswith", str.startswith), 2, 2),
-    "endswith": (_str_fn("endswith", str.endswith), 2, 2),
-    "contains": (_fn_contains, 2, 2), "isempty": (_fn_isempty, 1, 1),
+# name -> implementation; names and arities are whitelisted in FUNCTION_ARITY.
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "len": lambda v: len(_require(v, _SIZED, "len", "a string, list, tuple, set or dict")),
+    "str": _fn_str, "int": int, "float": float, "bool": bool,
+    "abs": abs, "min": min, "max": max, "round": _fn_round,
+    "sum": _fn_sum, "sorted": sorted, "any": any, "all": all,
+    "lower": _str_fn("lower", str.lower), "upper": _str_fn("upper", str.upper),
+    "startswith": _str_fn("startswith", str.startswith), "endswith": _str_fn("endswith", str.endswith),
+    "contains": _fn_contains, "isempty": _fn_isempty,
 }
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
@@ -149,143 +144,10 @@ _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.NotIn: lambda a, b: a not in b, ast.Is: operator.is_, ast.IsNot: operator.is_not,
 }
 _UNARYOPS = {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}
-_STRUCTURAL = (ast.BoolOp, ast.IfExp, ast.Subscript, ast.Slice, ast.List, ast.Tuple, ast.Set,
-               ast.Expression, ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
-_REJECTED = {
-    ast.Lambda: "lambda functions are not allowed", ast.ListComp: "comprehensions are not allowed",
-    ast.SetComp: "comprehensions are not allowed", ast.DictComp: "comprehensions are not allowed",
-    ast.GeneratorExp: "generator expressions are not allowed", ast.JoinedStr: "f-strings are not allowed",
-    ast.FormattedValue: "f-strings are not allowed", ast.NamedExpr: "assignment expressions (:=) are not allowed",
-    ast.Await: "await is not allowed", ast.Yield: "yield is not allowed", ast.YieldFrom: "yield is not allowed",
-    ast.Starred: "starred expressions (*x) are not allowed",
-}
-_OP_NAMES = {ast.Pow: "the power operator '**'", ast.LShift: "the bit shift '<<'", ast.RShift: "the bit shift '>>'",
-             ast.BitXor: "the operator '^'", ast.MatMult: "the operator '@'", ast.Invert: "the operator '~'"}
 
-
-def _check_bounds(tree: ast.AST) -> None:
-    # Iterative walk so hostile nesting cannot exhaust the Python stack here;
-    # the recursive passes that follow are safe once the depth is known.
-    count, stack = 0, [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > MAX_NODES:
-            raise ExpressionError(f"expression is too complex (more than {MAX_NODES} syntax nodes)")
-        if depth > MAX_DEPTH:
-            raise ExpressionError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-
-
-def _check_brackets(source: str) -> None:
-    # Redundant parentheses leave no trace in the AST, so count them on tokens.
-    depth = 0
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type == tokenize.OP and tok.string in "([{":
-            depth += 1
-            if depth > MAX_BRACKET_DEPTH:
-                raise ExpressionError(f"too many nested brackets (limit is {MAX_BRACKET_DEPTH})")
-        elif tok.type == tokenize.OP and tok.string in ")]}":
-            depth -= 1
-
-
-def _check_node(node: ast.AST) -> None:
-    """Recursively verify that every node of an expression tree is whitelisted."""
-    if type(node) in _REJECTED:
-        raise ExpressionError(_REJECTED[type(node)])
-    if isinstance(node, ast.Attribute):
-        raise ExpressionError(f"attribute access is not allowed ('.{node.attr}')")
-    if isinstance(node, ast.Constant):
-        if type(node.value) not in (str, int, float, bool, type(None)):
-            raise ExpressionError(f"literal of type {type(node.value).__name__} is not allowed")
-        if type(node.value) is int and abs(node.value) > MAX_INT:
-            raise ExpressionError("integer literal too large (limit is 10**30)")
-    elif isinstance(node, ast.Name):
-        if node.id.startswith("_"):
-            raise ExpressionError(f"names starting with '_' are not allowed ('{node.id}')")
-    elif isinstance(node, (ast.BinOp, ast.UnaryOp)):
-        if type(node.op) not in _BINOPS and type(node.op) not in _UNARYOPS:
-            raise ExpressionError(f"{_OP_NAMES.get(type(node.op), type(node.op).__name__)} is not allowed")
-    elif isinstance(node, ast.Compare):
-        for op, right in zip(node.ops, node.comparators):
-            if isinstance(op, (ast.Is, ast.IsNot)) and not (isinstance(right, ast.Constant) and right.value is None):
-                raise ExpressionError("'is' / 'is not' may only be used to compare with None")
-    elif isinstance(node, ast.Dict):
-        if any(key is None for key in node.keys):
-            raise ExpressionError("dict unpacking (**x) is not allowed")
-    elif isinstance(node, ast.Call):
-        _check_call(node)
-    elif not isinstance(node, _STRUCTURAL):
-        raise ExpressionError(f"syntax element '{type(node).__name__}' is not allowed")
-    for child in ast.iter_child_nodes(node):
-        _check_node(child)
-
-
-def _check_call(node: ast.Call) -> None:
-    if not isinstance(node.func, ast.Name):
-        _check_node(node.func)  # report the precise cause, e.g. attribute access or lambda
-        raise ExpressionError("only whitelisted functions can be called, by their plain name")
-    if node.func.id not in FUNCTIONS:
-        raise ExpressionError(f"function '{node.func.id}' is not allowed")
-    name, (_, low, high) = node.func.id, FUNCTIONS[node.func.id]
-    if node.keywords:
-        raise ExpressionError(f"keyword arguments are not allowed ('{name}')")
-    if len(node.args) < low or (high is not None and len(node.args) > high):
-        expected = str(low) if low == high else f"{low} to {high}" if high else f"at least {low}"
-        raise ExpressionError(f"{name}() takes {expected} argument(s), {len(node.args)} given")
-
-
-def _parse(source: str, mode: str, max_length: int) -> ast.AST:
-    if len(source) > max_length:
-        raise ExpressionError(f"expression too long ({len(source)} characters, limit is {max_length})", source)
-    # BPMN XML often indents scripts as a block; dedent keeps line numbers intact.
-    text = source.strip() if mode == "eval" else textwrap.dedent(source)
-    try:
-        with warnings.catch_warnings():
-            # Invalid escapes like "\d" only warn; they must not break parsing
-            # when warnings are configured as errors.
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text, mode=mode)
-        _check_brackets(text)
-        return tree
-    except ExpressionError as exc:
-        exc.expression = source
-        raise
-    except SyntaxError as exc:
-        raise ExpressionError(f"syntax error: {exc.msg}", source) from exc
-    except (ValueError, RecursionError, MemoryError, tokenize.TokenError) as exc:
-        raise ExpressionError(f"expression cannot be parsed ({type(exc).__name__})", source) from None
-
-
-def check_expression(source: str) -> None:
-    """Raise ExpressionError unless source is an expression the sandbox accepts."""
-    _compile_expression(source)
-
-
-def _compile_expression(source: Any) -> ast.Expression:
-    return _compile_expression_cached(_require_str(source))
-
-
-def _require_str(source: Any) -> str:
-    # Checked before the caches, which would fail on unhashable input.
-    if not isinstance(source, str):
-        raise ExpressionError(f"expression must be a string, got {type(source).__name__}")
-    return source
-
-
-# Small cache: each entry holds up to MAX_NODES AST nodes, and distinct sources
-# could be fed in by whoever can submit expressions.
-@functools.lru_cache(maxsize=256)
-def _compile_expression_cached(source: str) -> ast.Expression:
-    # Cached because gateway conditions are re-evaluated on every engine step.
-    try:
-        tree = _parse(source, "eval", MAX_EXPRESSION_LENGTH)
-        _check_bounds(tree)
-        _check_node(tree)
-    except ExpressionError as exc:
-        exc.expression = source
-        raise
-    return tree
+# The checker admits exactly what these tables implement; fail at import if they drift apart.
+if FUNCTIONS.keys() != FUNCTION_ARITY.keys() or _BINOPS.keys() != BINOP_TYPES or _UNARYOPS.keys() != UNARYOP_TYPES:
+    raise RuntimeError("expression evaluator and whitelist in app.engine.expression_checks disagree")
 
 
 # `%` followed by flags/width/precision, or `%%`, or a mapping key `%(`.
@@ -392,7 +254,7 @@ def _eval(node: ast.AST, names: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Slice):
         return slice(*(None if p is None else _eval(p, names) for p in (node.lower, node.upper, node.step)))
     if isinstance(node, ast.Call):
-        return _check_size(FUNCTIONS[node.func.id][0](*[_eval(a, names) for a in node.args]))
+        return _check_size(FUNCTIONS[node.func.id](*[_eval(a, names) for a in node.args]))
     if isinstance(node, ast.Dict):
         return _check_size({_eval(k, names): _eval(v, names) for k, v in zip(node.keys, node.values)})
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
@@ -421,7 +283,7 @@ def _run(node: ast.AST, names: Mapping[str, Any]) -> Any:
 
 def evaluate(source: str, context: Mapping[str, Any]) -> Any:
     """Check source and evaluate it against context; raises ExpressionError."""
-    tree = _compile_expression(source)
+    tree = compile_expression(source)
     try:
         return _run(tree, context)
     except ExpressionError as exc:
@@ -429,51 +291,9 @@ def evaluate(source: str, context: Mapping[str, Any]) -> Any:
         raise
 
 
-_STATEMENT_NAMES = {ast.Import: "import statement", ast.ImportFrom: "import statement",
-                    ast.FunctionDef: "function definition", ast.AsyncFunctionDef: "function definition",
-                    ast.ClassDef: "class definition", ast.AugAssign: "augmented assignment (+= etc.)",
-                    ast.AnnAssign: "annotated assignment", ast.Expr: "bare expression"}
-
-
-def check_script(source: str) -> None:
-    """Raise ExpressionError unless source consists only of `name = expression` lines."""
-    _compile_script(source)
-
-
-def _compile_script(source: Any) -> tuple[tuple[str, ast.expr, int, str], ...]:
-    # Not cached: a script runs once per token and its tree can be large.
-    source = _require_str(source)
-    module = _parse(source, "exec", MAX_SCRIPT_LENGTH)
-    if len(module.body) > MAX_SCRIPT_STATEMENTS:
-        raise ExpressionError(f"script has too many statements (limit is {MAX_SCRIPT_STATEMENTS})", source)
-    lines, compiled = source.splitlines(), []
-    for stmt in module.body:
-        text = lines[stmt.lineno - 1].strip() if stmt.lineno <= len(lines) else ""
-        try:
-            compiled.append((_check_statement(stmt), stmt.value, stmt.lineno, text))
-        except ExpressionError as exc:
-            exc.expression, exc.line_number = text, stmt.lineno
-            raise
-    return tuple(compiled)
-
-
-def _check_statement(stmt: ast.stmt) -> str:
-    if not isinstance(stmt, ast.Assign):
-        found = _STATEMENT_NAMES.get(type(stmt), type(stmt).__name__)
-        raise ExpressionError(f"only assignments 'name = expression' are allowed (found {found})")
-    if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
-        raise ExpressionError("only assignments to a single plain variable name are allowed")
-    name = stmt.targets[0].id
-    if name.startswith("_"):
-        raise ExpressionError(f"names starting with '_' are not allowed ('{name}')")
-    _check_bounds(stmt.value)
-    _check_node(stmt.value)
-    return name
-
-
 def execute_script(source: str, context: MutableMapping[str, Any]) -> dict:
     """Run the assignments in order, then update context in place; returns the assigned names."""
-    statements = _compile_script(source)
+    statements = compile_script(source)
     assigned: dict[str, Any] = {}
     # Later lines see earlier assignments, but context is only touched once every
     # line succeeded, so a failing script leaves the task data unchanged.
