@@ -6,6 +6,7 @@ the JSONL export of an instance is exactly what GET /api/instances/{id}/audit sh
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 from collections import defaultdict
@@ -94,6 +95,30 @@ def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
         writer.writerow([_cell(record.get(column)) for column in COLUMNS])
         count += 1
     return count
+
+
+def iter_text(records: Iterable[dict[str, Any]], fmt: str, *, rows: int = 500) -> Iterator[str]:
+    """What write_jsonl / write_csv would write, in pieces of `rows` records (for streamed HTTP responses)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format '{fmt}'")
+    buffer = io.StringIO()
+    if fmt == "csv":
+        writer = csv.writer(buffer)
+        writer.writerow(COLUMNS)
+
+        def put(record: dict[str, Any]) -> None:
+            writer.writerow([_cell(record.get(column)) for column in COLUMNS])
+    else:
+        def put(record: dict[str, Any]) -> None:
+            buffer.write(json.dumps(record, ensure_ascii=False) + "\n")
+    for count, record in enumerate(records, start=1):
+        put(record)
+        if count % rows == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[dict[str, Any]]:

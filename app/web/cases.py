@@ -10,6 +10,7 @@ from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from app.audit.access import record_read
+from app.audit.export import FORMATS as EXPORT_FORMATS
 from app.audit.service import instance_events, payloads_by_hash
 from app.audit.verify import verify_instance
 from app.deadlines import service as deadlines
@@ -23,8 +24,8 @@ from app.instances import service as instances
 from app.instances.models import INSTANCE_STATUSES, ProcessInstance
 from app.orchestration import IncidentRaised
 from app.tasks.models import HumanTask
-from app.web import diagram, task_views
-from app.web.auth import current_principal, roles_required
+from app.web import diagram, exports, task_views
+from app.web.auth import current_principal, login_required, roles_required
 from app.web.clerk import clock
 from app.web.designer import parse_json_object
 from app.web.nav import NavItem, register_nav
@@ -129,6 +130,20 @@ def case(instance_id: int):
                 instance_id=instance_id)
     db.session.commit()
     return render_template("cases/case.html", **context)
+
+
+@bp.get("/<int:instance_id>/verlauf")
+@login_required
+def export_trail(instance_id: int):
+    """The case's audit trail as a JSONL or CSV file, for whoever may read the case (the API's rule); logged."""
+    fmt = request.args.get("format", "jsonl")
+    if fmt not in EXPORT_FORMATS:
+        abort(400)
+    actor = current_principal()
+    instance = instances.get_instance(db.session, actor=actor, instance_id=instance_id)
+    name = f"verlauf-{exports.safe_name(instance.business_key)}-fall-{instance.id}-{exports.today()}.{fmt}"
+    return exports.download(reader=actor, fmt=fmt, filename=name, municipality_id=instance.municipality_id,
+                            instance_id=instance.id)
 
 
 @bp.route("/<int:instance_id>/abbrechen", methods=["GET", "POST"])

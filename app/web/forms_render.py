@@ -192,11 +192,11 @@ def _parse_one(item: Field, prop: Mapping[str, Any], form: Any) -> tuple[Any, st
         number = float(text.replace(",", "."))
         return (int(number) if number.is_integer() and "," not in text and "." not in text else number), None
     if item.kind == "date":
-        return _parse_date(text)
+        return parse_date(text)
     return text, None
 
 
-def _parse_date(text: str) -> tuple[str | None, str | None]:
+def parse_date(text: str) -> tuple[str | None, str | None]:
     """Date inputs send YYYY-MM-DD; typed DIN dates (05.03.2026) are accepted too. Stored as ISO strings."""
     try:
         din = _DIN_DATE_RE.match(text)
