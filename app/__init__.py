@@ -40,6 +40,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
+        from app import workflow_cache
+        workflow_cache.configure(db.engine, int(app.config["WORKFLOW_CACHE_SIZE"]))
 
     from app.api import init_api
     init_api(app)

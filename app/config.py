@@ -10,6 +10,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BPMN_BYTES": 5_000_000,
     "MAX_CONTENT_LENGTH": 6_000_000,
     "SCHEDULER_TICK_SECONDS": 1.0,
+    # Restored workflows kept per process between steps of the same case (0 turns the cache off).
+    "WORKFLOW_CACHE_SIZE": 256,
     "EMBEDDED_SCHEDULER": False,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "API_TITLE": "Lotse",
@@ -41,6 +43,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     }
     if env.get("LOTSE_SECRET_KEY"):
         config["SECRET_KEY"] = env["LOTSE_SECRET_KEY"]
+    if env.get("LOTSE_WORKFLOW_CACHE_SIZE"):
+        config["WORKFLOW_CACHE_SIZE"] = int(env["LOTSE_WORKFLOW_CACHE_SIZE"])
     if env.get("LOTSE_SCHEDULER_TICK_SECONDS"):
         config["SCHEDULER_TICK_SECONDS"] = float(env["LOTSE_SCHEDULER_TICK_SECONDS"])
     for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_SENDER"):

@@ -79,7 +79,12 @@ class WorkflowCache:
 
 _caches: weakref.WeakKeyDictionary[Any, WorkflowCache] = weakref.WeakKeyDictionary()
 _caches_lock = threading.Lock()
-capacity = DEFAULT_CAPACITY
+
+
+def configure(engine: Any, capacity: int) -> None:
+    """Give a database engine its cache with this capacity (create_app does; 0 turns caching off)."""
+    with _caches_lock:
+        _caches[engine] = WorkflowCache(capacity)
 
 
 def cache_for(session: Session) -> WorkflowCache:
@@ -91,7 +96,7 @@ def cache_for(session: Session) -> WorkflowCache:
         with _caches_lock:
             cache = _caches.get(engine)
             if cache is None:
-                cache = _caches[engine] = WorkflowCache(capacity)
+                cache = _caches[engine] = WorkflowCache(DEFAULT_CAPACITY)
     return cache
 
 

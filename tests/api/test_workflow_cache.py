@@ -177,3 +177,19 @@ def test_two_server_processes_alternating_on_one_case(app, api, backend, session
     assert detail["data"]["zaehler"] == rounds
     trail = api.as_("super").get(f"/api/instances/{case['id']}/audit").get_json()["items"]
     assert [e["kind"] for e in trail].count("task_completed") == rounds
+
+
+def test_a_cache_size_of_zero_restores_every_step(app, api, session):
+    api.deploy("counter_loop.bpmn")
+    case = api.start("zaehlschleife", "AZ-CACHE-5", {"zaehler": 0}).get_json()
+    engine = session.get_bind()
+    previous = workflow_cache.cache_for(session)
+    workflow_cache.configure(engine, 0)
+    try:
+        for _ in range(3):
+            _complete(api.as_("abh"), _open_task(api, case["id"])["id"], True)
+        cache = workflow_cache.cache_for(session)
+        assert cache.hits == 0 and len(cache) == 0
+        assert _counter(api, case["id"]) == 3
+    finally:
+        workflow_cache._caches[engine] = previous
