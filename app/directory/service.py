@@ -234,9 +234,12 @@ def principal_for(session: Session, user: User) -> Principal:
     return _principal(session, user.id, user.username, user.municipality_id)
 
 
-def _principal(session: Session, user_id: int, username: str, municipality_id: int) -> Principal:
+def _principal(session: Session, user_id: int, username: str, municipality_id: int,
+               memberships: list[tuple[str, int | None]] | None = None) -> Principal:
     offices = {o.id: o.name for o in offices_of(session, municipality_id)}
-    memberships = session.execute(select(Membership.role, Membership.office_id).where(Membership.user_id == user_id)).all()
+    if memberships is None:
+        memberships = [tuple(row) for row in session.execute(
+            select(Membership.role, Membership.office_id).where(Membership.user_id == user_id))]
     office_ids = frozenset(office_id for _role, office_id in memberships if office_id is not None)
     return Principal(
         user_id=user_id, username=username, municipality_id=municipality_id,
@@ -246,12 +249,20 @@ def _principal(session: Session, user_id: int, username: str, municipality_id: i
 
 
 def authenticate_token(session: Session, token: str) -> Principal:
-    """Resolve a bearer token to a principal; 401 when unknown, revoked or inactive (plain rows, no ORM objects)."""
-    found = session.execute(select(ApiToken.revoked_at, User.id, User.username, User.municipality_id, User.active)
-                            .join(User, User.id == ApiToken.user_id)
-                            .where(ApiToken.token_hash == _token_hash(token))).first()
-    if found is None or found.revoked_at is not None:
+    """Resolve a bearer token to a principal; 401 when unknown, revoked or inactive.
+
+    One statement for token, user and memberships (a row per membership), plain rows, no ORM objects.
+    """
+    rows = session.execute(
+        select(ApiToken.revoked_at, User.id, User.username, User.municipality_id, User.active,
+               Membership.role, Membership.office_id)
+        .join(User, User.id == ApiToken.user_id)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .where(ApiToken.token_hash == _token_hash(token))).all()
+    if not rows or rows[0].revoked_at is not None:
         raise Unauthorized("unknown or revoked token")
-    if not found.active:
+    first = rows[0]
+    if not first.active:
         raise Unauthorized("user is inactive")
-    return _principal(session, found.id, found.username, found.municipality_id)
+    memberships = [(row.role, row.office_id) for row in rows if row.role is not None]
+    return _principal(session, first.id, first.username, first.municipality_id, memberships)
