@@ -33,6 +33,10 @@ def _x(v: float) -> str:
     return f"{v:.1f}×"
 
 
+def _pct(v: float) -> str:
+    return f"{v:.1f}%"
+
+
 def _le(key: str, limit: float) -> Callable[[dict[str, Any]], bool | None]:
     return lambda m: None if m.get(key) is None else m[key] <= limit
 
@@ -74,6 +78,16 @@ GOALS = [
     Goal("scheduler_peak_rss_mb", "8. Peak RSS of the scheduler (largest level)", "flat as waiting cases grow",
          "–", lambda v: f"{v:.0f} MB", lambda m: None if m.get("scheduler_rss_growth_mb") is None else
          m["scheduler_rss_growth_mb"] < 10, "memory"),
+    Goal("audit_overhead_pct_sqlite", "9. Audit trail's share of a pathway completion (chain written vs "
+         "`audit.record` a no-op), SQLite", "≤ 20%", "–", _pct, _le("audit_overhead_pct_sqlite", 20)),
+    Goal("audit_overhead_pct_pg", "9. … PostgreSQL", "≤ 20%", "–", _pct, _le("audit_overhead_pct_pg", 20)),
+    Goal("audit_verify_events_per_s_pg", "10. `lotse audit verify` over 1M events (chains, payloads, ledger), "
+         "PostgreSQL", "intact trail verified, one tampered event named; events/s stated", "–",
+         lambda v: f"{v:,.0f} events/s", lambda m: None if m.get("audit_verify_events_per_s_pg") is None else
+         m.get("audit_verify_tamper_detected_pg") == 1),
+    Goal("audit_verify_1m_s_pg", "10. … time for 1M events, PostgreSQL", "–", "–", lambda v: f"{v:.0f} s"),
+    Goal("audit_verify_events_per_s_sqlite", "10. … SQLite (smaller trail, see notes)", "–", "–",
+         lambda v: f"{v:,.0f} events/s"),
 ]
 
 

@@ -25,11 +25,13 @@ from bench.harness import DEFAULT_PG_URL, REPO
 MEASURES = [
     ("rest_latency", 300, 120),
     ("pathway_ratio", 300, 120),
+    ("audit_overhead", 300, 120),
     ("history_growth", 600, 120),
     ("state_size", 300, 120),
     ("hotspots", 300, 120),
     ("concurrent_completions", 600, 180),
     ("inbox_queries", 900, 180),
+    ("audit_verify", 1200, 240),
     ("timer_lateness", 1200, 240),
     ("memory_rss", 900, 180),
 ]

@@ -80,7 +80,7 @@ class PrivacyErase(MethodView):
     @blp.response(200, ErasureResultSchema)
     @blp.alt_response(409, description="the case still runs")
     def post(self, body):
-        """Replace an ended case's personal payloads with tombstones (admins); the trail keeps who did what when."""
+        """Tombstone an ended case's personal payloads and its messages' (admins); the trail keeps who did what."""
         return erasure.erase_case(db.session, actor=principal(), business_key=body["business_key"], clock=clock(),
                                   reason=body.get("reason"))
 

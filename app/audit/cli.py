@@ -172,12 +172,14 @@ def privacy() -> None:
 @click.option("--reason", default=None, help="Why (no personal data here: it stays in the trail).")
 @unit_of_work
 def privacy_erase(slug: str, business_key: str, reason: str | None) -> None:
-    """Replace a case's personal payloads with tombstones and record the erasure in its trail."""
+    """Replace a case's personal payloads (trail and messages) with tombstones; record it in the trail."""
     result = erase_business_key(db.session, municipality_id=get_municipality(db.session, slug).id,
                                 business_key=business_key, actor=operator(), at=_clock().now(), reason=reason)
     for item in result["instances"]:
-        click.echo(f"instance {item['instance_id']}: {item['payloads']} payload(s) erased")
-    click.echo(f"case {result['business_key']}: {result['payloads_erased']} payload(s) erased")
+        click.echo(f"instance {item['instance_id']}: {item['payloads']} payload(s), {item['messages']} message(s) "
+                   "erased")
+    click.echo(f"case {result['business_key']}: {result['payloads_erased']} payload(s), "
+               f"{result['messages_erased']} message(s) erased")
 
 
 @privacy.command("expire")
@@ -190,7 +192,7 @@ def privacy_expire(dry_run: bool, limit: int) -> None:
     verb = "would erase" if dry_run else "erased"
     for item in done:
         click.echo(f"{verb} instance {item['instance_id']} (case {item['business_key']}, ended "
-                   f"{item['ended_at']:%Y-%m-%d}): {item['payloads']} payload(s)")
+                   f"{item['ended_at']:%Y-%m-%d}): {item['payloads']} payload(s), {item['messages']} message(s)")
     click.echo(f"{len(done)} case(s) {verb}")
 
 

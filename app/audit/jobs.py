@@ -65,20 +65,22 @@ def erase_expired(session: Session, *, clock: Clock, limit: int = 500, dry_run: 
             session.rollback()
             continue
         entry = {"instance_id": instance.id, "municipality_id": instance.municipality_id,
-                 "business_key": instance.business_key, "ended_at": instance.ended_at, "payloads": 0}
+                 "business_key": instance.business_key, "ended_at": instance.ended_at, "payloads": 0,
+                 "messages": 0}
         if dry_run:
             session.rollback()
             done.append(entry)
             continue
         try:
-            entry["payloads"] = erase_instance(session, instance, actor="system", at=now, reason="retention")
+            erased = erase_instance(session, instance, actor="system", at=now, reason="retention")
+            entry["payloads"], entry["messages"] = erased.payloads, erased.messages
             session.commit()
         except Exception:  # noqa: BLE001 - one broken case must not stop the erasure of the others
             session.rollback()
             log.exception("erasing expired instance %s failed", instance_id)
             continue
-        log.info("retention: erased instance %s (case %s, %d payload(s))", entry["instance_id"],
-                 entry["business_key"], entry["payloads"])
+        log.info("retention: erased instance %s (case %s, %d payload(s), %d message(s))", entry["instance_id"],
+                 entry["business_key"], entry["payloads"], entry["messages"])
         done.append(entry)
     return done
 

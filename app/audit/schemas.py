@@ -62,6 +62,7 @@ class ErasedInstanceSchema(Schema):
 
     instance_id = fields.Integer()
     payloads = fields.Integer()
+    messages = fields.Integer(metadata={"description": "outbox messages whose payload was cleared or withdrawn"})
 
 
 class ErasureResultSchema(Schema):
@@ -70,6 +71,7 @@ class ErasureResultSchema(Schema):
     business_key = fields.String()
     instances = fields.List(fields.Nested(ErasedInstanceSchema))
     payloads_erased = fields.Integer()
+    messages_erased = fields.Integer()
 
 
 class AccessLogQuerySchema(PageArgs):

@@ -21,14 +21,14 @@ def test_erasure_replaces_payloads_with_tombstones_and_the_chain_still_verifies(
     kept = walk(api, "AZ-E-2", applicant="Max Mustermann")
     response = _erase(api, "AZ-E-1", reason="Antrag nach Art. 17 DSGVO")
     assert response.status_code == 200, response.get_json()
-    assert response.get_json() == {"business_key": "AZ-E-1", "payloads_erased": 3,
-                                   "instances": [{"instance_id": erased["id"], "payloads": 3}]}
+    assert response.get_json() == {"business_key": "AZ-E-1", "payloads_erased": 3, "messages_erased": 0,
+                                   "instances": [{"instance_id": erased["id"], "payloads": 3, "messages": 0}]}
     events = trail(api, erased["id"])
     with_payload = [e for e in events if "payload_sha256" in e["details"]]
     assert len(with_payload) == 3 and all(e["payload"] is None and e["payload_erased"] for e in with_payload)
     last = events[-1]
     assert (last["kind"], last["actor"], last["details"]) == (
-        "erased", "admin", {"payloads": 3, "reason": "Antrag nach Art. 17 DSGVO"})
+        "erased", "admin", {"payloads": 3, "messages": 0, "reason": "Antrag nach Art. 17 DSGVO"})
     # who did what when stays
     assert [e["actor"] for e in events if e["kind"] == "task_completed"] == ["abh", "jc"]
     assert "Erika" not in str(events)
@@ -86,7 +86,7 @@ def test_cli_erases_a_case(app, api, deployed, session):
     runner = app.test_cli_runner()
     result = runner.invoke(cli, ["privacy", "erase", "--municipality", "musterstadt", "--business-key", "AZ-E-8"])
     assert result.exit_code == 0, result.output
-    assert "case AZ-E-8: 3 payload(s) erased" in result.output
+    assert "case AZ-E-8: 3 payload(s), 0 message(s) erased" in result.output
     session.expire_all()
     assert session.get(ProcessInstance, case["id"]).erased_at is not None
     assert trail(api, case["id"])[-1]["actor"].startswith("cli:")
@@ -111,3 +111,55 @@ def test_payload_rows_can_only_become_tombstones_on_postgresql(api, deployed, se
         with attacker(session) as sql:
             sql(statement, i=row.id)
         assert not verify(session).ok
+
+
+def _handoff(api, business_key: str, antrag: dict) -> dict:
+    """A sender case (Ausländerbehörde) that throws its `antrag` to the receiving pathway of the same case."""
+    case = api.start("erstorientierung", business_key).get_json()
+    done = api.as_("abh").post(f"/api/tasks/{case['active_tasks'][0]['id']}/complete", {"data": {"antrag": antrag}})
+    assert done.status_code == 200, done.get_json()
+    return case
+
+
+def test_erasure_clears_the_payloads_of_the_cases_messages(api, session):
+    from app.instances.outbox import PendingMessage
+
+    api.deploy("handoff_receiver.bpmn")
+    api.deploy("handoff_sender.bpmn")
+    sender = _handoff(api, "AZ-E-10", {"leistungsart": "SGB II", "antragsteller": "Erika Mustermann"})
+    other = _handoff(api, "AZ-E-11", {"leistungsart": "SGB XII", "antragsteller": "Max Mustermann"})
+    for received in api.as_("jc").tasks():
+        if received["business_key"] == "AZ-E-10":
+            assert api.as_("jc").post(f"/api/tasks/{received['id']}/complete", {"data": {}}).status_code == 200
+    response = _erase(api, "AZ-E-10")
+    assert response.status_code == 200, response.get_json()
+    session.expire_all()
+    mine = session.scalar(select(PendingMessage).where(PendingMessage.source_instance_id == sender["id"]))
+    theirs = session.scalar(select(PendingMessage).where(PendingMessage.source_instance_id == other["id"]))
+    assert (mine.status, mine.payload) == ("delivered", {})
+    assert theirs.payload["antragsteller"] == "Max Mustermann"
+    result = response.get_json()
+    assert result["messages_erased"] == 1
+    assert sum(item["messages"] for item in result["instances"]) == 1
+    assert "Erika" not in str([t for i in result["instances"] for t in trail(api, i["instance_id"])])
+    erased = [e for e in trail(api, sender["id"]) if e["kind"] == "erased"]
+    assert erased[0]["details"]["messages"] == 1
+    again = _erase(api, "AZ-E-10").get_json()
+    assert again["messages_erased"] == 0 and again["payloads_erased"] == 0
+    assert verify(session).ok
+
+
+def test_erasure_withdraws_a_message_the_case_sent_that_was_never_delivered(app, api, session, clock):
+    from app.instances.outbox import PendingMessage, deliver_pending
+
+    api.deploy("handoff_sender.bpmn")
+    case = _handoff(api, "AZ-E-12", {"antragsteller": "Erika Mustermann"})
+    erased = _erase(api, "AZ-E-12")
+    session.expire_all()
+    message = session.scalar(select(PendingMessage).where(PendingMessage.source_instance_id == case["id"]))
+    assert (message.status, message.payload) == ("erased", {})
+    assert erased.get_json()["messages_erased"] == 1
+    # the receiving process exists now, but the erased case's hand-off is never delivered
+    api.deploy("handoff_receiver.bpmn")
+    assert deliver_pending(session, clock=clock) == 0
+    assert api.as_("jc").tasks() == []

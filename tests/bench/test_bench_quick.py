@@ -14,8 +14,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 KEYS = ("task_complete_ms_median_sqlite", "pathway_ratio_vs_raw_engine", "history_step_ratio_1000_vs_10",
         "timer_lateness_p99_s", "timer_burst_2000_s", "inbox_p95_ms_1m_tasks_pg", "bytes_per_finished_instance",
-        "completions_per_s_pg")
-NEED_POSTGRES = ("timer_burst_2000_s", "inbox_p95_ms_1m_tasks_pg", "completions_per_s_pg")
+        "completions_per_s_pg", "audit_overhead_pct_sqlite", "audit_overhead_pct_pg",
+        "audit_verify_events_per_s_sqlite", "audit_verify_events_per_s_pg")
+NEED_POSTGRES = ("timer_burst_2000_s", "inbox_p95_ms_1m_tasks_pg", "completions_per_s_pg", "audit_overhead_pct_pg",
+                 "audit_verify_events_per_s_pg")
 MUST_BE_ZERO = ("task_complete_errors_sqlite", "timer_missing_sqlite", "timer_duplicates_sqlite",
                 "memory_due_clones_not_fired")
 MUST_BE_ZERO_PG = ("concurrent_errors", "concurrent_lost_steps", "concurrent_doubled_steps",
@@ -47,6 +49,8 @@ def test_bench_quick_runs_every_measure_and_reports_every_key(tmp_path):
     assert isinstance(data["commit"], str) and isinstance(data["date"], str)
     for key in MUST_BE_ZERO + (MUST_BE_ZERO_PG if pg else ()):
         assert data.get(key) == 0, (key, data.get(key))
+    for backend in ("sqlite", "pg") if pg else ("sqlite",):  # the trail verified intact, the tampered event named
+        assert data.get(f"audit_verify_tamper_detected_{backend}") == 1, backend
     markdown = (tmp_path / "benchmarks.md").read_text()
     assert "| measure | result | goal | anchor | verdict | spread |" in markdown
     if pg:
