@@ -32,12 +32,14 @@ class AuditEvent(db.Model):
     __tablename__ = "audit_event"
     __table_args__ = (
         Index("ix_audit_event_instance_seq", "instance_id", "seq", unique=True),
+        # A municipality's events in chain order (verify --municipality, export by municipality).
+        Index("ix_audit_event_municipality_instance_seq", "municipality_id", "instance_id", "seq"),
         # The municipality chain (events without an instance) has its own gap-free sequence.
         Index("ix_audit_event_municipality_chain", "municipality_id", "seq", unique=True,
               postgresql_where=text("instance_id IS NULL"), sqlite_where=text("instance_id IS NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"), index=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     seq: Mapped[int]
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -59,7 +61,8 @@ class AuditPayload(db.Model):
     """
 
     __tablename__ = "audit_payload"
-    __table_args__ = (UniqueConstraint("municipality_id", "sha256"),)
+    __table_args__ = (UniqueConstraint("municipality_id", "sha256"),
+                      Index("ix_audit_payload_municipality_instance", "municipality_id", "instance_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)

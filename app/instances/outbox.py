@@ -27,11 +27,11 @@ class PendingMessage(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     business_key: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    source_instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | delivered | expired
+    source_instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | delivered | expired | erased
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    target_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    target_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
 
 
 def deliver(session: Session, message: PendingMessage, *, clock: Clock) -> bool:
