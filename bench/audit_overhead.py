@@ -75,19 +75,11 @@ def timed_record(box: list[float]) -> Iterator[None]:
         service.record = original
 
 
-class StepWalker:
+class StepWalker(harness.PathwayApp):
     """Walks pathway cases through the services of one app, timing each completion."""
 
     def __init__(self, cfg: harness.Config, backend: str):
-        from app.extensions import db
-
-        self.app = harness.make_app(cfg, backend, "audit")
-        self.clock = harness.system_clock()
-        self.session = db.session
-        with self.app.app_context():
-            self.world = harness.seed_world(db.session, self.clock)
-            harness.deploy_model(db.session, self.world, "pathway12.bpmn", self.clock)
-        self.count = 0
+        super().__init__(cfg, backend, "audit")
 
     def walk_case(self) -> list[tuple[str, float]]:
         """One case start to end (in its own app context): (element id, seconds) of every completion."""
@@ -111,10 +103,6 @@ class StepWalker:
                 raise RuntimeError(f"case {instance_id} did not finish")
             session.remove()
         return timings
-
-    def close(self) -> None:
-        """Close the app's connections."""
-        harness.dispose(self.app)
 
 
 def _measure(walker: StepWalker, reps: int) -> dict[str, Any]:

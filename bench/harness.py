@@ -190,6 +190,25 @@ def seed_world(session, clock, slug: str = "bench", offices: tuple[str, ...] = O
     return world
 
 
+class PathwayApp:
+    """A migrated app on one database with a seeded municipality and the pathway model deployed."""
+
+    def __init__(self, cfg: Config, backend: str, name: str):
+        from app.extensions import db
+
+        self.app = make_app(cfg, backend, name)
+        self.clock = system_clock()
+        self.session = db.session
+        with self.app.app_context():
+            self.world = seed_world(db.session, self.clock)
+            deploy_model(db.session, self.world, "pathway12.bpmn", self.clock)
+        self.count = 0
+
+    def close(self) -> None:
+        """Close the app's connections."""
+        dispose(self.app)
+
+
 def deploy_model(session, world: World, filename: str, clock) -> Any:
     """Deploy a model from bench/models as the designer; returns the definition."""
     from app.definitions.service import deploy

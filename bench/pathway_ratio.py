@@ -17,19 +17,11 @@ FULL = {"reps": 7, "batch": 15}
 QUICK = {"reps": 2, "batch": 2}
 
 
-class ServiceWalker:
+class ServiceWalker(harness.PathwayApp):
     """Walks pathway cases through the services of one app, timing the inbox reads apart."""
 
     def __init__(self, cfg: harness.Config, backend: str):
-        from app.extensions import db
-
-        self.app = harness.make_app(cfg, backend, "ratio")
-        self.clock = harness.system_clock()
-        self.session = db.session
-        with self.app.app_context():
-            self.world = harness.seed_world(db.session, self.clock)
-            harness.deploy_model(db.session, self.world, "pathway12.bpmn", self.clock)
-        self.count = 0
+        super().__init__(cfg, backend, "ratio")
         self.read_seconds = 0.0
 
     def walk_batch(self, size: int) -> None:
@@ -58,10 +50,6 @@ class ServiceWalker:
         if session.get(ProcessInstance, instance_id).status != "completed":
             raise RuntimeError(f"case {instance_id} did not finish")
         session.remove()
-
-    def close(self) -> None:
-        """Close the app's connections."""
-        harness.dispose(self.app)
 
 
 def run(cfg: harness.Config) -> dict[str, Any]:
