@@ -94,8 +94,9 @@ def _waiting_cycle_values(wf: BpmnWorkflow) -> dict[Any, tuple[str, Any]]:
     return values
 
 
-# Above this many tasks a workflow's finished history is compacted (see compact_history).
-COMPACT_ABOVE = 150
+# Above this many tasks a workflow's finished history is compacted (see compact_history). Low enough that a
+# looping case stores and serializes about as many tasks as a fresh one; a pass costs one walk over the tasks.
+COMPACT_ABOVE = 60
 # Finished tasks of these kinds carry nothing the engine reads again once their successor exists.
 SPLICEABLE = {"UserTask", "ManualTask", "ScriptTask", "ServiceTask", "NoneTask", "SendTask", "ReceiveTask",
               "ExclusiveGateway", "IntermediateCatchEvent", "IntermediateThrowEvent", "StartEvent"}
