@@ -50,7 +50,7 @@ def _rest(results: dict[str, Any], m: dict[str, Any]) -> list[str]:
             "changed are written, offices and the caller are read as plain rows once per request, and the state "
             "dump no longer converts the spec. What is left is spread thin: SQLAlchemy's per-statement and "
             "unit-of-work overhead (each statement costs ≈0.2–0.4 ms of Python), the state dump of the whole "
-            "workflow, and the request wrapper (three statements to authenticate, the next_tasks query, "
+            "workflow, and the request wrapper (two statements to authenticate, the next_tasks query, "
             "marshmallow serialization). Getting to 5 ms would need writing the step with Core statements "
             "instead of the ORM, or an incremental state format."]
 
