@@ -21,7 +21,7 @@ from app import workflow_cache
 from app.audit import service as audit
 from app.clock import Clock
 from app.definitions.models import ProcessDefinition
-from app.directory.service import OfficeRef, Principal, find_office, office_ref, offices_of
+from app.directory.service import OfficeRef, Principal, find_office, forget_offices, office_ref, offices_of
 from app.engine import runtime, stepping
 from app.engine.expressions import ExpressionError
 from app.errors import Conflict, Invalid, NotFound
@@ -168,10 +168,20 @@ class _Offices:
 
     def __init__(self, session: Session, municipality_id: int):
         self._session, self._municipality_id = session, municipality_id
+        self._reread = False
 
     def by_name(self) -> dict[str, OfficeRef]:
         """Casefolded office name → office."""
         return {o.name.casefold(): o for o in offices_of(self._session, self._municipality_id)}
+
+    def resolve(self, info: dict[str, Any], lane: str | None, caller_lane: str | None) -> OfficeRef | None:
+        """The office of a task; an unknown name re-reads the offices once (one may have been added since)."""
+        office = resolve_office(info, lane, self.by_name(), caller_lane)
+        if office is None and not self._reread and (lane or info.get("candidate_groups") or caller_lane):
+            self._reread = True
+            forget_offices(self._session, self._municipality_id)
+            office = resolve_office(info, lane, self.by_name(), caller_lane)
+        return office
 
     def name(self, office_id: int | None) -> str | None:
         """The name of an office id (None stays None)."""
@@ -321,7 +331,7 @@ def resolve_office(info: dict[str, Any], lane: str | None, offices: dict[str, Of
 def _new_human_task(instance: ProcessInstance, definition: ProcessDefinition, ready: runtime.ReadyUserTask,
                     offices: _Offices, now: datetime) -> HumanTask:
     info = definition.summary.get("user_tasks", {}).get(ready.element_id, {})
-    office = resolve_office(info, ready.lane, offices.by_name(), ready.caller_lane)
+    office = offices.resolve(info, ready.lane, ready.caller_lane)
     due_at, follow_up_at, remind_at = compute_due_dates(info, now, ready.data)
     return HumanTask(municipality_id=instance.municipality_id, instance_id=instance.id, engine_task_id=ready.engine_id,
                      element_id=ready.element_id, name=ready.name, process_key=definition.key,

@@ -69,6 +69,11 @@ def offices_of(session: Session, municipality_id: int) -> list[OfficeRef]:
     return refs
 
 
+def forget_offices(session: Session, municipality_id: int) -> None:
+    """Drop a municipality's cached offices from the session (the next read goes to the database)."""
+    session.info.get(_OFFICES_KEY, {}).pop(municipality_id, None)
+
+
 def office_ref(session: Session, office_id: int | None) -> OfficeRef | None:
     """An office by id through the per-session cache (None for None or an unknown id)."""
     if office_id is None:
@@ -130,7 +135,7 @@ def create_office(session: Session, *, municipality: Municipality, name: str) ->
     office = Office(municipality_id=municipality.id, name=name, slug=slugify(name))
     session.add(office)
     session.flush()
-    session.info.get(_OFFICES_KEY, {}).pop(municipality.id, None)
+    forget_offices(session, municipality.id)
     return office
 
 

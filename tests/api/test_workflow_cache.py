@@ -193,3 +193,22 @@ def test_a_cache_size_of_zero_restores_every_step(app, api, session):
         assert _counter(api, case["id"]) == 3
     finally:
         workflow_cache._caches[engine] = previous
+
+
+def test_an_office_added_by_another_process_is_found_by_a_session_that_cached_the_offices(app, session, world):
+    """Offices are read once per session; a lane naming an office created since re-reads them once."""
+    from sqlalchemy import text
+
+    from app.directory.service import offices_of
+    from app.orchestration import _Offices
+
+    assert "Sozialamt" not in {o.name for o in offices_of(session, world.municipality_id)}
+    session.commit()  # the cached list outlives the transaction (a scheduler tick, a request's later steps)
+    with session.get_bind().connect() as other:  # another process's transaction
+        other.execute(text("INSERT INTO office (municipality_id, slug, name) VALUES (:m, 'sozialamt', 'Sozialamt')"),
+                      {"m": world.municipality_id})
+        other.commit()
+    offices = _Offices(session, world.municipality_id)
+    found = offices.resolve({}, "Sozialamt", None)
+    assert found is not None and found.name == "Sozialamt"
+    assert offices.resolve({}, "Gibt es nicht", None) is None
