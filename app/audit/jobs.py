@@ -19,6 +19,7 @@ from app.audit.retention import cutoff, expired_instances
 from app.clock import Clock
 from app.extensions import db
 from app.instances.models import ProcessInstance
+from app.scheduler.job import job_session
 
 log = logging.getLogger(__name__)
 
@@ -92,44 +93,29 @@ def prune_access(session: Session, *, clock: Clock, retention: str) -> int:
     return removed
 
 
-def _in_app(app: Flask, name: str, func: Any) -> None:
-    with app.app_context():
-        try:
-            func()
-        except Exception:  # noqa: BLE001 - a failing run must not stop the scheduler; the next run retries
-            db.session.rollback()
-            log.exception("%s failed", name)
-        finally:
-            db.session.remove()
-
-
 def seal_job(app: Flask) -> None:
     """Scheduler job: seal the ledgers."""
-    def run() -> None:
-        seals = seal_all(db.session, clock=app.extensions["lotse_clock"])
-        for seal in seals:
+    with job_session(app, "sealing"):
+        for seal in seal_all(db.session, clock=app.extensions["lotse_clock"]):
             log.info("sealed %d chain head(s) of municipality %s as ledger seal %d: %s", seal.entries,
                      seal.municipality_id, seal.seq, seal.hash)
-    _in_app(app, "sealing", run)
 
 
 def retention_job(app: Flask) -> None:
     """Scheduler job: erase cases whose retention period has passed."""
-    def run() -> None:
+    with job_session(app, "retention erasure"):
         done = erase_expired(db.session, clock=app.extensions["lotse_clock"])
         if done:
             log.info("retention: erased %d case(s)", len(done))
-    _in_app(app, "retention erasure", run)
 
 
 def prune_job(app: Flask) -> None:
     """Scheduler job: prune the access log."""
-    def run() -> None:
+    with job_session(app, "access-log pruning"):
         removed = prune_access(db.session, clock=app.extensions["lotse_clock"],
                                retention=app.config["ACCESS_LOG_RETENTION"])
         if removed:
             log.info("access log: pruned %d entr(y/ies)", removed)
-    _in_app(app, "access-log pruning", run)
 
 
 def add_jobs(scheduler: Any, app: Flask) -> None:

@@ -16,6 +16,7 @@ from app.audit.jobs import add_jobs as add_audit_jobs
 from app.extensions import db
 from app.deadlines.service import run_deadline_jobs
 from app.instances.outbox import deliver_pending
+from app.scheduler.job import job_session
 from app.scheduler.service import fire_due_timers, next_due_at
 
 log = logging.getLogger(__name__)
@@ -48,25 +49,19 @@ def tick(app: Flask, scheduler: BaseScheduler | None = None) -> None:
     With `scheduler`, a timer that falls due before the next tick gets a one-off wake-up at its due time,
     so timers fire within milliseconds rather than up to a tick late.
     """
-    with app.app_context():
-        try:
-            fired = fire_due_timers(db.session, clock=app.extensions["lotse_clock"])
-            if fired:
-                log.info("fired timers of %d instance(s)", len(fired))
-            delivered = deliver_pending(db.session, clock=app.extensions["lotse_clock"])
-            if delivered:
-                log.info("delivered %d pending message(s)", delivered)
-            run = run_deadline_jobs(db.session, clock=app.extensions["lotse_clock"],
-                                    notifier=app.extensions["lotse_notifier"])
-            if run.reminded or run.escalated or run.escalated_level2:
-                log.info("deadlines: %s", run)
-            if scheduler is not None:
-                _plan_wakeup(app, scheduler)
-        except Exception:  # noqa: BLE001 - a failing tick must not stop the scheduler; the next tick retries
-            db.session.rollback()
-            log.exception("scheduler tick failed")
-        finally:
-            db.session.remove()
+    with job_session(app, "scheduler tick"):
+        fired = fire_due_timers(db.session, clock=app.extensions["lotse_clock"])
+        if fired:
+            log.info("fired timers of %d instance(s)", len(fired))
+        delivered = deliver_pending(db.session, clock=app.extensions["lotse_clock"])
+        if delivered:
+            log.info("delivered %d pending message(s)", delivered)
+        run = run_deadline_jobs(db.session, clock=app.extensions["lotse_clock"],
+                                notifier=app.extensions["lotse_notifier"])
+        if run.reminded or run.escalated or run.escalated_level2:
+            log.info("deadlines: %s", run)
+        if scheduler is not None:
+            _plan_wakeup(app, scheduler)
 
 
 def _plan_wakeup(app: Flask, scheduler: BaseScheduler) -> None:
@@ -85,14 +80,8 @@ def _plan_wakeup(app: Flask, scheduler: BaseScheduler) -> None:
 
 def wake_up(app: Flask) -> None:
     """Fire the timers that fell due between two ticks."""
-    with app.app_context():
-        try:
-            fire_due_timers(db.session, clock=app.extensions["lotse_clock"])
-        except Exception:  # noqa: BLE001 - the next tick retries
-            db.session.rollback()
-            log.exception("timer wake-up failed")
-        finally:
-            db.session.remove()
+    with job_session(app, "timer wake-up"):
+        fire_due_timers(db.session, clock=app.extensions["lotse_clock"])
 
 
 def drain(app: Flask) -> int:
