@@ -185,12 +185,8 @@ class _Offices:
 
     def name(self, office_id: int | None) -> str | None:
         """The name of an office id (None stays None)."""
-        if office_id is None:
-            return None
-        for office in offices_of(self._session, self._municipality_id):
-            if office.id == office_id:
-                return office.name
-        return office_name(self._session, office_id)
+        office = office_ref(self._session, office_id, self._municipality_id)
+        return office.name if office else None
 
 
 def _queue_messages(session: Session, instance: ProcessInstance, outgoing: list[runtime.ThrownMessage], *,

@@ -74,10 +74,15 @@ def forget_offices(session: Session, municipality_id: int) -> None:
     session.info.get(_OFFICES_KEY, {}).pop(municipality_id, None)
 
 
-def office_ref(session: Session, office_id: int | None) -> OfficeRef | None:
-    """An office by id through the per-session cache (None for None or an unknown id)."""
+def office_ref(session: Session, office_id: int | None, municipality_id: int | None = None) -> OfficeRef | None:
+    """An office by id through the per-session cache (None for None or an unknown id).
+
+    With the office's municipality known, its offices are read (once) instead of looking the office up first.
+    """
     if office_id is None:
         return None
+    if municipality_id is not None:
+        offices_of(session, municipality_id)
     for refs in session.info.get(_OFFICES_KEY, {}).values():
         for ref in refs:
             if ref.id == office_id:

@@ -78,9 +78,10 @@ def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str
     return list(rows), total
 
 
-def get_task(session: Session, *, actor: Principal, task_id: int) -> HumanTask:
-    """A task the caller may see (404 otherwise)."""
-    task = session.scalar(visible_tasks(select(HumanTask), actor).where(HumanTask.id == task_id))
+def get_task(session: Session, *, actor: Principal, task_id: int, fresh: bool = False) -> HumanTask:
+    """A task the caller may see (404 otherwise); `fresh` re-reads a row the session already holds."""
+    query = visible_tasks(select(HumanTask), actor).where(HumanTask.id == task_id)
+    task = session.scalar(query.execution_options(populate_existing=True) if fresh else query)
     if task is None:
         raise NotFound(f"task {task_id} not found")
     return task
@@ -100,10 +101,7 @@ def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[
         .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
     if instance is None:
         raise NotFound(f"task {task_id} not found")
-    task = session.scalar(visible_tasks(select(HumanTask), actor).where(HumanTask.id == task_id)
-                          .execution_options(populate_existing=True))
-    if task is None:
-        raise NotFound(f"task {task_id} not found")
+    task = get_task(session, actor=actor, task_id=task_id, fresh=True)
     if not _may_work(actor, task):
         raise Forbidden("only clerks and leads of the task's office work on it")
     if task.status != "open":
