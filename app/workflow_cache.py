@@ -68,11 +68,6 @@ class WorkflowCache:
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
 
-    def discard(self, instance_id: int) -> None:
-        """Forget an instance (its state was changed outside a step)."""
-        with self._lock:
-            self._entries.pop(instance_id, None)
-
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -107,30 +102,33 @@ def take(session: Session, instance: Any, definition_key: tuple[int, str]) -> An
     return cache_for(session).take(instance.id, instance.revision, instance.state, definition_key)
 
 
+@dataclass
+class _Offered:
+    """A workflow offered in an open transaction; `revision` is set once the row it belongs to is written."""
+
+    instance: Any
+    definition_key: tuple[int, str]
+    workflow: Any
+    state: str
+    revision: int | None = None
+
+
 def offer(session: Session, instance: Any, definition_key: tuple[int, str], workflow: Any) -> None:
     """Keep `workflow` for the instance once this transaction commits (its state is already set on the row)."""
-    pending = session.info.setdefault(_PENDING_KEY, {})
-    item = pending[instance.id] = [instance, definition_key, workflow, instance.state, None]
+    offered = _Offered(instance, definition_key, workflow, instance.state)
     if not inspect(instance).modified:  # already flushed: its revision is the one written
-        item[4] = instance.__dict__.get("revision")
-
-
-def forget(session: Session, instance: Any) -> None:
-    """Drop a workflow offered in this transaction and any cached one (the state was replaced otherwise)."""
-    session.info.get(_PENDING_KEY, {}).pop(instance.id, None)
-    cache_for(session).discard(instance.id)
+        offered.revision = instance.__dict__.get("revision")
+    session.info.setdefault(_PENDING_KEY, {})[instance.id] = offered
 
 
 @event.listens_for(Session, "after_flush_postexec")
 def _note_revisions(session: Session, _flush_context: Any) -> None:
     # The revision a row was written at is known only after the flush that wrote it.
     # A state written by anything else after the offer (same transaction) disqualifies the entry.
-    for item in session.info.get(_PENDING_KEY, {}).values():
-        values = item[0].__dict__
-        if values.get("state") is item[3] and "revision" in values:
-            item[4] = values["revision"]
-        else:
-            item[4] = None
+    for offered in session.info.get(_PENDING_KEY, {}).values():
+        values = offered.instance.__dict__
+        same_state = values.get("state") is offered.state and "revision" in values
+        offered.revision = values["revision"] if same_state else None
 
 
 @event.listens_for(Session, "after_commit")
@@ -139,9 +137,10 @@ def _promote(session: Session) -> None:
     if not pending:
         return
     cache = cache_for(session)
-    for instance_id, (_instance, definition_key, workflow, state, revision) in pending.items():
-        if revision is not None:
-            cache.put(instance_id, _Entry(revision, state, definition_key, workflow))
+    for instance_id, offered in pending.items():
+        if offered.revision is not None:
+            cache.put(instance_id, _Entry(offered.revision, offered.state, offered.definition_key,
+                                          offered.workflow))
 
 
 @event.listens_for(Session, "after_rollback")
