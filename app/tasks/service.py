@@ -95,10 +95,14 @@ def _may_work(actor: Principal, task: HumanTask) -> bool:
 
 def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[HumanTask, ProcessInstance]:
     """Lock the task's case first, then read the task: what the caller checks is what it will change."""
+    # The case is found through the task's primary key in a scalar subquery, so both lookups are by primary
+    # key whatever the planner knows (a join here was planned as a loop over the municipality's cases
+    # while the tables had no statistics yet).
+    case_id = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
     instance = session.scalar(
-        select(ProcessInstance).join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
-        .where(HumanTask.id == task_id, ProcessInstance.municipality_id == actor.municipality_id)
-        .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
+        select(ProcessInstance)
+        .where(ProcessInstance.id == case_id, ProcessInstance.municipality_id == actor.municipality_id)
+        .with_for_update().execution_options(populate_existing=True))
     if instance is None:
         raise NotFound(f"task {task_id} not found")
     task = get_task(session, actor=actor, task_id=task_id, fresh=True)
