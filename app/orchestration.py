@@ -76,14 +76,33 @@ def engine_for(definition: ProcessDefinition) -> runtime.EngineDefinition:
     return engine
 
 
+_HELD_DEFINITIONS = "lotse_locked_definitions"
+
+
 def lock_instance(session: Session, instance_id: int, municipality_id: int) -> ProcessInstance:
     """Load an instance FOR UPDATE (PostgreSQL); 404 when it is not in the caller's municipality."""
-    # populate_existing: a row already in the session (read before the lock) is refreshed from the locked read.
-    instance = session.scalar(select(ProcessInstance).where(
-        ProcessInstance.id == instance_id, ProcessInstance.municipality_id == municipality_id,
-    ).with_for_update().execution_options(populate_existing=True))
+    instance = lock_instance_where(session, ProcessInstance.id == instance_id,
+                                   ProcessInstance.municipality_id == municipality_id)
     if instance is None:
         raise NotFound(f"instance {instance_id} not found")
+    return instance
+
+
+def lock_instance_where(session: Session, *criteria: Any) -> ProcessInstance | None:
+    """The instance matching `criteria`, locked FOR UPDATE (PostgreSQL), or None.
+
+    Its definition row comes in the same statement: a step needs it, and `session.get` then finds it in the
+    session (held here, as the session only keeps weak references to unchanged rows).
+    populate_existing: a row already in the session (read before the lock) is refreshed from the locked read.
+    """
+    row = session.execute(
+        select(ProcessInstance, ProcessDefinition)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(*criteria).with_for_update(of=ProcessInstance).execution_options(populate_existing=True)).first()
+    if row is None:
+        return None
+    instance, definition = row
+    session.info.setdefault(_HELD_DEFINITIONS, {})[definition.id] = definition
     return instance
 
 
@@ -361,5 +380,5 @@ def office_name(session: Session, office_id: int | None) -> str | None:
     return office.name if office else None
 
 
-__all__ = ["Operation", "IncidentRaised", "execute", "lock_instance", "engine_for", "raise_incident",
+__all__ = ["Operation", "IncidentRaised", "execute", "lock_instance", "lock_instance_where", "engine_for", "raise_incident",
            "resolve_office", "clear_instance_waits", "office_name", "find_office"]

@@ -124,7 +124,7 @@ class Waits:
     @classmethod
     def of(cls, wf: BpmnWorkflow) -> Waits:
         """Read off a workflow (before a step, to compare with after it)."""
-        ready = frozenset(str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True))
+        ready = frozenset(str(t.id) for t in ready_tasks(wf) if t.task_spec.manual)
         return cls(ready, waiting_message_names(wf))
 
 
@@ -188,10 +188,23 @@ class EngineDefinition:
         return wf
 
 
+def ready_tasks(wf: BpmnWorkflow) -> list[Any]:
+    """The READY tasks of a workflow and its subprocesses, read off their task maps.
+
+    The same tasks as `wf.get_tasks(state=READY)` (every subprocess hangs under a task of the tree, and the
+    tree walk descends into each), without walking the tree: a step asks this three times.
+    """
+    return [task for workflow in (wf, *wf.subprocesses.values()) for task in workflow.tasks.values()
+            if task.state == TaskState.READY]
+
+
 def ready_user_tasks(wf: BpmnWorkflow) -> list[ReadyUserTask]:
-    """All READY user/manual tasks, including those inside subprocesses and call activities."""
+    """All READY user/manual tasks, including those inside subprocesses and call activities, in tree order."""
+    manual = [task for task in ready_tasks(wf) if task.task_spec.manual]
+    if len(manual) > 1:  # the order of the new human task rows is the tree's (a parallel split's branch order)
+        manual = wf.get_tasks(state=TaskState.READY, manual=True)
     result = []
-    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+    for task in manual:
         spec = task.task_spec
         result.append(ReadyUserTask(
             engine_id=str(task.id), element_id=spec.name, name=spec.bpmn_name or spec.name,

@@ -12,6 +12,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine import runtime
+
 GATEWAY_SPEC_TYPES = {"ExclusiveGateway", "InclusiveGateway"}
 
 
@@ -136,4 +138,4 @@ def compact_history(wf: BpmnWorkflow, above: int | None = None) -> int:
 
 
 def _has_ready_engine_tasks(wf: BpmnWorkflow) -> bool:
-    return any(not t.task_spec.manual for t in wf.get_tasks(state=TaskState.READY))
+    return any(not t.task_spec.manual for t in runtime.ready_tasks(wf))

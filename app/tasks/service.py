@@ -99,10 +99,8 @@ def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[
     # key whatever the planner knows (a join here was planned as a loop over the municipality's cases
     # while the tables had no statistics yet).
     case_id = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
-    instance = session.scalar(
-        select(ProcessInstance)
-        .where(ProcessInstance.id == case_id, ProcessInstance.municipality_id == actor.municipality_id)
-        .with_for_update().execution_options(populate_existing=True))
+    instance = orchestration.lock_instance_where(
+        session, ProcessInstance.id == case_id, ProcessInstance.municipality_id == actor.municipality_id)
     if instance is None:
         raise NotFound(f"task {task_id} not found")
     task = get_task(session, actor=actor, task_id=task_id, fresh=True)
