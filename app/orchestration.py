@@ -107,7 +107,7 @@ def lock_instance_where(session: Session, *criteria: Any) -> ProcessInstance | N
 
 
 def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal, clock: Clock,
-            wf: Any = None) -> Any:
+            wf: Any = None) -> Stepped:
     """Apply an operation and step the engine; on engine failure record an incident and raise.
 
     Everything that can fail in the engine (the step itself, due-date expressions, timers, the state dump)
@@ -147,7 +147,23 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     # Hand-offs to other cases happen after this step is safely written; undeliverable ones stay pending.
     for message in pending:
         outbox.deliver(session, message, clock=clock)
-    return wf
+    return Stepped(wf, step.created if not pending and not _carried_over(step, op) else None)
+
+
+@dataclass
+class Stepped:
+    """A written step: the workflow, and the case's open tasks when the step alone tells them (else None)."""
+
+    wf: Any
+    open_tasks: list[HumanTask] | None
+
+
+def _carried_over(step: _Step, op: Operation) -> set[str]:
+    """Engine ids of user tasks open before the step that are still open after it (rows the step did not touch)."""
+    carried = set(step.before.ready_task_ids) - step.gone
+    if op.kind == "complete":
+        carried.discard(op.engine_task_id)
+    return carried
 
 
 @dataclass
@@ -380,5 +396,5 @@ def office_name(session: Session, office_id: int | None) -> str | None:
     return office.name if office else None
 
 
-__all__ = ["Operation", "IncidentRaised", "execute", "lock_instance", "lock_instance_where", "engine_for", "raise_incident",
+__all__ = ["Operation", "IncidentRaised", "Stepped", "execute", "lock_instance", "lock_instance_where", "engine_for", "raise_incident",
            "resolve_office", "clear_instance_waits", "office_name", "find_office"]

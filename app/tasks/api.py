@@ -88,7 +88,8 @@ class Complete(MethodView):
     @blp.alt_response(422, description="form errors (details.fields) or a failed step (incident)")
     def post(self, body, task_id):
         """Complete a task with its form data; the case moves on to the next office."""
-        task = service.complete(db.session, actor=principal(), task_id=task_id, data=body["data"], clock=clock())
+        task, following = service.complete_and_follow(db.session, actor=principal(), task_id=task_id,
+                                                      data=body["data"], clock=clock())
         instance = db.session.get(ProcessInstance, task.instance_id)
-        return {"task": present(task), "next_tasks": [present(t) for t in service.next_tasks(db.session, task)],
+        return {"task": present(task), "next_tasks": [present(t) for t in following],
                 "instance_status": instance.status}

@@ -145,18 +145,27 @@ def unclaim(session: Session, *, actor: Principal, task_id: int, clock: Clock) -
 def complete(session: Session, *, actor: Principal, task_id: int, data: dict[str, Any] | None,
              clock: Clock) -> HumanTask:
     """Complete a task with form data; the engine advances in the same transaction."""
+    return complete_and_follow(session, actor=actor, task_id=task_id, data=data, clock=clock)[0]
+
+
+def complete_and_follow(session: Session, *, actor: Principal, task_id: int, data: dict[str, Any] | None,
+                        clock: Clock) -> tuple[HumanTask, list[HumanTask]]:
+    """Complete a task (see `complete`) and return where the case went: its `next_tasks`."""
     task, instance = _lock_for_action(session, actor, task_id)
     if task.assignee is not None and task.assignee != actor.username:
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     data = data or {}
     if task.form_key:
         data = validate_submission(session, municipality_id=task.municipality_id, form_key=task.form_key, data=data)
-    orchestration.execute(session, instance, orchestration.Operation(
+    stepped = orchestration.execute(session, instance, orchestration.Operation(
         "complete", engine_task_id=task.engine_task_id, human_task_id=task.id, data=data), actor=actor, clock=clock)
-    return task
+    # When no other task of the case stayed open through the step, its open tasks are the ones it created.
+    following = stepped.open_tasks if stepped.open_tasks is not None else next_tasks(session, task)
+    return task, following
 
 
 def next_tasks(session: Session, task: HumanTask) -> list[HumanTask]:
     """Open tasks of the same instance created with or after this one: where the case went."""
     return list(session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == task.instance_id, HumanTask.status == "open", HumanTask.id > task.id)))
+        HumanTask.instance_id == task.instance_id, HumanTask.status == "open", HumanTask.id > task.id)
+        .order_by(HumanTask.id)))
