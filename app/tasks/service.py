@@ -78,13 +78,19 @@ def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str
     return list(rows), total
 
 
-def get_task(session: Session, *, actor: Principal, task_id: int, fresh: bool = False) -> HumanTask:
-    """A task the caller may see (404 otherwise); `fresh` re-reads a row the session already holds."""
-    query = visible_tasks(select(HumanTask), actor).where(HumanTask.id == task_id)
-    task = session.scalar(query.execution_options(populate_existing=True) if fresh else query)
+def get_task(session: Session, *, actor: Principal, task_id: int) -> HumanTask:
+    """A task the caller may see (404 otherwise)."""
+    task = session.scalar(visible_tasks(select(HumanTask), actor).where(HumanTask.id == task_id))
     if task is None:
         raise NotFound(f"task {task_id} not found")
     return task
+
+
+def _may_see(actor: Principal, task: HumanTask) -> bool:
+    """The rule of `visible_tasks` for one loaded row."""
+    if task.municipality_id != actor.municipality_id:
+        return False
+    return actor.has(*MUNICIPALITY_WIDE_READERS) or task.office_id in actor.office_ids
 
 
 def _may_work(actor: Principal, task: HumanTask) -> bool:
@@ -103,7 +109,9 @@ def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[
         session, ProcessInstance.id == case_id, ProcessInstance.municipality_id == actor.municipality_id)
     if instance is None:
         raise NotFound(f"task {task_id} not found")
-    task = get_task(session, actor=actor, task_id=task_id, fresh=True)
+    task = session.get(HumanTask, task_id, populate_existing=True)  # re-read under the lock
+    if task is None or not _may_see(actor, task):
+        raise NotFound(f"task {task_id} not found")
     if not _may_work(actor, task):
         raise Forbidden("only clerks and leads of the task's office work on it")
     if task.status != "open":
