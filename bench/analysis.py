@@ -125,8 +125,8 @@ def _conc(results: dict[str, Any], m: dict[str, Any]) -> list[str]:
     cores = os.cpu_count() or 1
     per = m.get("service_complete_ms_median_pg")
     bound = f"{cores * 1000 / per:.0f}/s" if per else "?"
-    return [f"- **Concurrent completions: {_f(m, 'completions_per_s_pg', 0)}/s with 4 sync gunicorn workers "
-            f"({_f(m, 'completions_per_s_pg_sync_2', 0)}/s with 2; {_f(m, 'completions_per_s_pg_gthread_4x3', 0)}/s "
+    return [f"- **Concurrent completions: {_f(m, 'completions_per_s_pg', 0)}/s with 2 sync gunicorn workers "
+            f"({_f(m, 'completions_per_s_pg_sync_4', 0)}/s with 4; {_f(m, 'completions_per_s_pg_gthread_4x3', 0)}/s "
             "with 4 processes × 3 threads) (goal ≥ 300/s).** Correctness: "
             f"{m.get('concurrent_errors', '?')} errors, {m.get('concurrent_lost_steps', '?')} lost, "
             f"{m.get('concurrent_doubled_steps', '?')} doubled, double submits "
@@ -134,8 +134,7 @@ def _conc(results: dict[str, Any], m: dict[str, Any]) -> list[str]:
             f"duplicated. Throughput is CPU-bound: one completion takes {_f(m, 'service_complete_ms_median_pg')} ms "
             f"in-process on PostgreSQL (single client), so even perfectly parallel {cores} cores would top out near "
             f"{bound} — before HTTP, PostgreSQL's own work and the client take their share of the same cores. "
-            "With several workers, consecutive steps of a case mostly land on different workers, so the "
-            "workflow cache rarely helps here. What is left: the per-completion cost (see 1.); 300/s on this "
+            "What is left: the per-completion cost (see 1.); 300/s on this "
             f"machine needs ≤ {cores * 1000 / 300:.1f} ms of CPU per completion, everything included."]
 
 

@@ -59,7 +59,7 @@ GOALS = [
     Goal("bytes_per_finished_instance", "5. Stored engine state per finished pathway case", "≤ 8 KB",
          "27.5 KB with spec, 12.2 KB without", lambda v: f"{v / 1024:.1f} KB",
          _le("bytes_per_finished_instance", 8 * 1024)),
-    Goal("completions_per_s_pg", "6. Concurrent completions (8 clients, gunicorn 4 sync workers, PostgreSQL)",
+    Goal("completions_per_s_pg", "6. Concurrent completions (8 clients, gunicorn 2 sync workers = 1 per core, PostgreSQL)",
          "≥ 300/s, no errors, nothing lost or doubled", "–", lambda v: f"{v:.0f}/s",
          lambda m: None if m.get("completions_per_s_pg") is None else m["completions_per_s_pg"] >= 300 and _zero(
              m, "concurrent_errors", "concurrent_lost_steps", "concurrent_doubled_steps", "concurrent_cases_not_ended",
