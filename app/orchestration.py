@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 
@@ -79,29 +79,31 @@ def engine_for(definition: ProcessDefinition) -> runtime.EngineDefinition:
 _HELD_DEFINITIONS = "lotse_locked_definitions"
 
 
+# The locked read of a case: its definition row comes in the same statement (a step needs it); `lock_case`
+# holds it so that `session.get` finds it. populate_existing: a row already in the session (read before the
+# lock) is refreshed from the locked read.
+LOCK_CASE = (select(ProcessInstance, ProcessDefinition)
+             .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+             .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
+_LOCK_BY_ID = LOCK_CASE.where(ProcessInstance.id == bindparam("instance_id"),
+                              ProcessInstance.municipality_id == bindparam("municipality_id"))
+
+
 def lock_instance(session: Session, instance_id: int, municipality_id: int) -> ProcessInstance:
     """Load an instance FOR UPDATE (PostgreSQL); 404 when it is not in the caller's municipality."""
-    instance = lock_instance_where(session, ProcessInstance.id == instance_id,
-                                   ProcessInstance.municipality_id == municipality_id)
+    instance = lock_case(session, _LOCK_BY_ID, {"instance_id": instance_id, "municipality_id": municipality_id})
     if instance is None:
         raise NotFound(f"instance {instance_id} not found")
     return instance
 
 
-def lock_instance_where(session: Session, *criteria: Any) -> ProcessInstance | None:
-    """The instance matching `criteria`, locked FOR UPDATE (PostgreSQL), or None.
-
-    Its definition row comes in the same statement: a step needs it, and `session.get` then finds it in the
-    session (held here, as the session only keeps weak references to unchanged rows).
-    populate_existing: a row already in the session (read before the lock) is refreshed from the locked read.
-    """
-    row = session.execute(
-        select(ProcessInstance, ProcessDefinition)
-        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .where(*criteria).with_for_update(of=ProcessInstance).execution_options(populate_existing=True)).first()
+def lock_case(session: Session, statement: Any, params: dict[str, Any]) -> ProcessInstance | None:
+    """Run a LOCK_CASE statement: the locked instance (None when no row matched), its definition held."""
+    row = session.execute(statement, params).first()
     if row is None:
         return None
     instance, definition = row
+    # The session keeps only weak references to unchanged rows; held here, `session.get` finds it.
     session.info.setdefault(_HELD_DEFINITIONS, {})[definition.id] = definition
     return instance
 
@@ -396,5 +398,5 @@ def office_name(session: Session, office_id: int | None) -> str | None:
     return office.name if office else None
 
 
-__all__ = ["Operation", "IncidentRaised", "Stepped", "execute", "lock_instance", "lock_instance_where", "engine_for", "raise_incident",
+__all__ = ["Operation", "IncidentRaised", "Stepped", "execute", "lock_instance", "lock_case", "LOCK_CASE", "engine_for", "raise_incident",
            "resolve_office", "clear_instance_waits", "office_name", "find_office"]

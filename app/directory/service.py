@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
@@ -52,6 +52,9 @@ class OfficeRef:
 
 
 _OFFICES_KEY = "lotse_offices"
+# Built once: the statements every request runs (constructing a statement costs more than a cached execution).
+_OFFICES_OF = (select(Office.id, Office.municipality_id, Office.slug, Office.name)
+               .where(Office.municipality_id == bindparam("municipality_id")).order_by(Office.name))
 
 
 def offices_of(session: Session, municipality_id: int) -> list[OfficeRef]:
@@ -63,8 +66,7 @@ def offices_of(session: Session, municipality_id: int) -> list[OfficeRef]:
     cache = session.info.setdefault(_OFFICES_KEY, {})
     refs = cache.get(municipality_id)
     if refs is None:
-        rows = session.execute(select(Office.id, Office.municipality_id, Office.slug, Office.name)
-                               .where(Office.municipality_id == municipality_id).order_by(Office.name))
+        rows = session.execute(_OFFICES_OF, {"municipality_id": municipality_id})
         refs = cache[municipality_id] = [OfficeRef(*row) for row in rows]
     return refs
 
@@ -258,17 +260,20 @@ def _principal(session: Session, user_id: int, username: str, municipality_id: i
     )
 
 
+_TOKEN_PRINCIPAL = (
+    select(ApiToken.revoked_at, User.id, User.username, User.municipality_id, User.active, Membership.role,
+           Membership.office_id)
+    .join(User, User.id == ApiToken.user_id)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash")))
+
+
 def authenticate_token(session: Session, token: str) -> Principal:
     """Resolve a bearer token to a principal; 401 when unknown, revoked or inactive.
 
     One statement for token, user and memberships (a row per membership), plain rows, no ORM objects.
     """
-    rows = session.execute(
-        select(ApiToken.revoked_at, User.id, User.username, User.municipality_id, User.active,
-               Membership.role, Membership.office_id)
-        .join(User, User.id == ApiToken.user_id)
-        .outerjoin(Membership, Membership.user_id == User.id)
-        .where(ApiToken.token_hash == _token_hash(token))).all()
+    rows = session.execute(_TOKEN_PRINCIPAL, {"token_hash": _token_hash(token)}).all()
     if not rows or rows[0].revoked_at is not None:
         raise Unauthorized("unknown or revoked token")
     first = rows[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy import Select, bindparam, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app import orchestration
@@ -99,14 +99,18 @@ def _may_work(actor: Principal, task: HumanTask) -> bool:
     return actor.has("clerk", "lead") and task.office_id in actor.office_ids
 
 
+# The case is found through the task's primary key in a scalar subquery, so both lookups are by primary key
+# whatever the planner knows (a join here was planned as a loop over the municipality's cases while the
+# tables had no statistics yet).
+_LOCK_BY_TASK = orchestration.LOCK_CASE.where(
+    ProcessInstance.id == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery(),
+    ProcessInstance.municipality_id == bindparam("municipality_id"))
+
+
 def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[HumanTask, ProcessInstance]:
     """Lock the task's case first, then read the task: what the caller checks is what it will change."""
-    # The case is found through the task's primary key in a scalar subquery, so both lookups are by primary
-    # key whatever the planner knows (a join here was planned as a loop over the municipality's cases
-    # while the tables had no statistics yet).
-    case_id = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
-    instance = orchestration.lock_instance_where(
-        session, ProcessInstance.id == case_id, ProcessInstance.municipality_id == actor.municipality_id)
+    instance = orchestration.lock_case(session, _LOCK_BY_TASK,
+                                       {"task_id": task_id, "municipality_id": actor.municipality_id})
     if instance is None:
         raise NotFound(f"task {task_id} not found")
     task = session.get(HumanTask, task_id, populate_existing=True)  # re-read under the lock
