@@ -96,9 +96,10 @@ def _waiting_cycle_values(wf: BpmnWorkflow) -> dict[Any, tuple[str, Any]]:
     return values
 
 
-# Above this many tasks a workflow's finished history is compacted (see compact_history). Low enough that a
-# looping case stores and serializes about as many tasks as a fresh one; a pass costs one walk over the tasks.
-COMPACT_ABOVE = 60
+# Above this many tasks a workflow's finished history is compacted (see compact_history). Every step restores,
+# walks and serializes the whole tree, so a small tree is what keeps a step cheap: at 20 a pathway case's
+# completion makes 8% fewer Python calls than at 60; the pass itself is one walk over the tasks.
+COMPACT_ABOVE = 20
 # Finished tasks of these kinds carry nothing the engine reads again once their successor exists.
 SPLICEABLE = {"UserTask", "ManualTask", "ScriptTask", "ServiceTask", "NoneTask", "SendTask", "ReceiveTask",
               "ExclusiveGateway", "IntermediateCatchEvent", "IntermediateThrowEvent", "StartEvent"}
