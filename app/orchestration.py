@@ -76,12 +76,10 @@ def engine_for(definition: ProcessDefinition) -> runtime.EngineDefinition:
     return engine
 
 
-_HELD_DEFINITIONS = "lotse_locked_definitions"
-
-
 # The locked read of a case: its definition row comes in the same statement (a step needs it); `lock_case`
 # holds it so that `session.get` finds it. populate_existing: a row already in the session (read before the
 # lock) is refreshed from the locked read.
+_HELD_DEFINITIONS = "lotse_locked_definitions"
 LOCK_CASE = (select(ProcessInstance, ProcessDefinition)
              .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
              .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
@@ -398,5 +396,5 @@ def office_name(session: Session, office_id: int | None) -> str | None:
     return office.name if office else None
 
 
-__all__ = ["Operation", "IncidentRaised", "Stepped", "execute", "lock_instance", "lock_case", "LOCK_CASE", "engine_for", "raise_incident",
-           "resolve_office", "clear_instance_waits", "office_name", "find_office"]
+__all__ = ["Operation", "IncidentRaised", "Stepped", "execute", "lock_instance", "lock_case", "LOCK_CASE", "engine_for",
+           "raise_incident", "resolve_office", "clear_instance_waits", "office_name", "find_office"]
