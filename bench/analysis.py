@@ -123,19 +123,22 @@ def _state(results: dict[str, Any], m: dict[str, Any]) -> list[str]:
 
 def _conc(results: dict[str, Any], m: dict[str, Any]) -> list[str]:
     cores = os.cpu_count() or 1
-    per = m.get("service_complete_ms_median_pg")
-    bound = f"{cores * 1000 / per:.0f}/s" if per else "?"
+    parts = [m.get(f"concurrent_cpu_ms_{part}") for part in ("workers", "postgres", "client")]
+    spent = sum(parts) if all(p is not None for p in parts) else None
+    ceiling = f"{cores * 1000 / spent:.0f}/s" if spent else "?"
     return [f"- **Concurrent completions: {_f(m, 'completions_per_s_pg', 0)}/s with 2 sync gunicorn workers "
             f"({_f(m, 'completions_per_s_pg_sync_4', 0)}/s with 4; {_f(m, 'completions_per_s_pg_gthread_4x3', 0)}/s "
             "with 4 processes × 3 threads) (goal ≥ 300/s).** Correctness: "
             f"{m.get('concurrent_errors', '?')} errors, {m.get('concurrent_lost_steps', '?')} lost, "
             f"{m.get('concurrent_doubled_steps', '?')} doubled, double submits "
-            f"{m.get('double_submit_duplicates', '?')} "
-            f"duplicated. Throughput is CPU-bound: one completion takes {_f(m, 'service_complete_ms_median_pg')} ms "
-            f"in-process on PostgreSQL (single client), so even perfectly parallel {cores} cores would top out near "
-            f"{bound} — before HTTP, PostgreSQL's own work and the client take their share of the same cores. "
-            "What is left: the per-completion cost (see 1.); 300/s on this "
-            f"machine needs ≤ {cores * 1000 / 300:.1f} ms of CPU per completion, everything included."]
+            f"{m.get('double_submit_duplicates', '?')} duplicated. Throughput is CPU-bound: each completion cost "
+            f"{_f(m, 'concurrent_cpu_ms_workers', 2)} ms of CPU in the gunicorn workers, "
+            f"{_f(m, 'concurrent_cpu_ms_postgres', 2)} ms in PostgreSQL and {_f(m, 'concurrent_cpu_ms_client', 2)} ms "
+            f"in the client, {spent or 0:.1f} ms in all, so {cores} fully busy cores top out near {ceiling}. 300/s "
+            f"on this machine needs ≤ {cores * 1000 / 300:.1f} ms of CPU per completion, everything included. A "
+            f"worker spends more than the in-process completion ({_f(m, 'service_complete_ms_median_pg')} ms on "
+            "PostgreSQL, single client) on HTTP, and on restoring the workflow when the case's previous step ran in "
+            "the other worker."]
 
 
 def _timers(results: dict[str, Any], m: dict[str, Any]) -> list[str]:

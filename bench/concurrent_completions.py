@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bench import harness, http_walk
-from bench.procs import Client, Gunicorn
+from bench.procs import Client, Gunicorn, cpu_seconds, postgres_pids
 from bench.stats import describe, ms
 
 THREADS = 8
@@ -25,8 +25,8 @@ THREADS = 8
 # Threads could overlap one request's waits on PostgreSQL with another's work; on 2 cores they lose more to
 # the GIL than they gain. Both stay comparison rows.
 SERVERS = (("sync_2", "sync", 2, 1), ("sync_4", "sync", 4, 1), ("gthread_4x3", "gthread", 4, 3))
-FULL = {"cases": 120, "race": 20}
-QUICK = {"cases": 8, "race": 3}
+FULL = {"cases": 120, "race": 20, "warmup": THREADS}
+QUICK = {"cases": 8, "race": 3, "warmup": 2}
 
 
 def _walk_all(port: int, world: harness.World, cases: list[http_walk.Case]) -> dict[str, Any]:
@@ -133,6 +133,9 @@ def run(cfg: harness.Config) -> dict[str, Any]:
         harness.deploy_model(db.session, world, "pathway12.bpmn", clock)
         batches = {label: http_walk.start_cases(db.session, world, sizes["cases"], clock, f"CONC-{label}")
                    for label, *_ in SERVERS}
+        # Walked before the timed run, so that each worker has loaded the model (steady state, not start-up).
+        warmups = {label: http_walk.start_cases(db.session, world, sizes["warmup"], clock, f"WARM-{label}")
+                   for label, *_ in SERVERS}
         race_cases = http_walk.start_cases(db.session, world, sizes["race"], clock, "RACE")
     harness.dispose(app)
     metrics: dict[str, Any] = {}
@@ -142,7 +145,11 @@ def run(cfg: harness.Config) -> dict[str, Any]:
         with Gunicorn(harness.server_env(cfg, app), workers=workers, worker_class=worker_class, threads=threads,
                       log_path=cfg.workdir / f"gunicorn-conc-{label}.log") as srv:
             http_walk.health(Client(srv.port))
+            _walk_all(srv.port, world, warmups[label])
+            server_pids = [srv.proc.pid, *srv.worker_pids()]
+            cpu_before = (cpu_seconds(server_pids), cpu_seconds(postgres_pids()), time.process_time())
             result = _walk_all(srv.port, world, batches[label])
+            cpu_after = (cpu_seconds(server_pids), cpu_seconds(postgres_pids()), time.process_time())
             race = _race(srv.port, world, race_cases) if headline else []
         ok = sum(1 for s in result["statuses"] if s == 200)
         errors = len(result["statuses"]) - ok + len(result["failures"])
@@ -157,10 +164,16 @@ def run(cfg: harness.Config) -> dict[str, Any]:
         metrics[f"concurrent_doubled_steps{suffix}"] = check["doubled"] + max(0, check["events"] - ok)
         metrics[f"concurrent_cases_not_ended{suffix}"] = len(batches[label]) - check["ended_cases"]
         metrics[f"concurrent_tasks_without_event{suffix}"] = check["without_event"]
+        # CPU per successful completion: gunicorn's processes, PostgreSQL's, and this client process's threads.
+        for part, before, after in zip(("workers", "postgres", "client"), cpu_before, cpu_after):
+            metrics[f"concurrent_cpu_ms_{part}{suffix}"] = (after - before) * 1000 / max(ok, 1)
         notes.append(f"{worker_class} {workers}×{threads}: {ok} completions in {result['wall']:.1f} s "
                      f"({ok / result['wall']:.0f}/s), {errors} errors; audit: "
                      f"{check['events']} task_completed events, {check['completed_tasks']} completed tasks, "
-                     f"{check['ended_cases']}/{len(batches[label])} cases ended"
+                     f"{check['ended_cases']}/{len(batches[label])} cases ended; CPU per completion: workers "
+                     f"{metrics[f'concurrent_cpu_ms_workers{suffix}']:.2f} ms, PostgreSQL "
+                     f"{metrics[f'concurrent_cpu_ms_postgres{suffix}']:.2f} ms, client "
+                     f"{metrics[f'concurrent_cpu_ms_client{suffix}']:.2f} ms"
                      + (f"; client failures: {result['failures'][:3]}" if result["failures"] else ""))
         if race:
             metrics["double_submit_duplicates"] = sum(1 for pair in race if pair.count(200) > 1)
@@ -170,7 +183,8 @@ def run(cfg: harness.Config) -> dict[str, Any]:
              f"{metrics['concurrent_latency_p95_ms']:.0f} ms under load"
     notes.insert(0, f"{THREADS} client threads (one process, keep-alive where the server allows it); gunicorn "
                  + ", ".join(f"{k} {w} processes × {t} threads" for _l, k, w, t in SERVERS)
-                 + f" (headline: the first); {sizes['cases']} cases × 10 completions per server setup")
+                 + f" (headline: the first); {sizes['cases']} cases × 10 completions per server setup, timed after "
+                 f"{sizes['warmup']} warm-up cases")
     return {"metrics": metrics, "notes": notes, "spreads": {"completions_per_s_pg": spread}}
 
 
