@@ -1,6 +1,8 @@
 """Measure 6: concurrent completions, 8 client threads against gunicorn on PostgreSQL (threaded and sync workers).
 
-Each thread walks its own pathway cases to the end over HTTP. Afterwards the audit trail is checked: every
+Each thread walks its own pathway cases to the end over HTTP. The server setups run side by side and take
+turns in rounds (the machine is shared: one setup's bad moment should not decide its number); a setup's
+throughput is the median of its rounds. Afterwards the audit trail is checked: every
 acknowledged completion has exactly one task_completed event, the count equals the successful responses
 and every case ended (nothing lost, nothing doubled). A second phase fires the same completion twice at
 once for a set of tasks: exactly one may succeed.
@@ -9,13 +11,15 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
 
 from bench import harness, http_walk
 from bench.procs import Client, Gunicorn, cpu_seconds, postgres_pids
-from bench.stats import describe, ms
+from bench.stats import describe, median, ms
 
 THREADS = 8
 # (label, gunicorn worker class, processes, threads per process); the first is the headline (the setup the
@@ -25,8 +29,8 @@ THREADS = 8
 # Threads could overlap one request's waits on PostgreSQL with another's work; on 2 cores they lose more to
 # the GIL than they gain. Both stay comparison rows.
 SERVERS = (("sync_2", "sync", 2, 1), ("sync_4", "sync", 4, 1), ("gthread_4x3", "gthread", 4, 3))
-FULL = {"cases": 120, "race": 20, "warmup": THREADS}
-QUICK = {"cases": 8, "race": 3, "warmup": 2}
+FULL = {"cases": 80, "rounds": 3, "race": 20, "warmup": THREADS}
+QUICK = {"cases": 4, "rounds": 2, "race": 3, "warmup": 2}
 
 
 def _walk_all(port: int, world: harness.World, cases: list[http_walk.Case]) -> dict[str, Any]:
@@ -119,8 +123,34 @@ def _audit_check(app, instance_ids: list[int]) -> dict[str, int]:
             "ended_cases": ended}
 
 
+@dataclass
+class _Measured:
+    """One server setup's timed rounds: throughput per round, all responses, CPU spent by process group."""
+
+    rates: list[float] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # workers, PostgreSQL, client (seconds)
+    instance_ids: list[int] = field(default_factory=list)
+
+    def timed_walk(self, srv: Gunicorn, world: harness.World, cases: list[http_walk.Case]) -> None:
+        """Walk one round's cases with THREADS clients; note throughput and the CPU the processes used."""
+        server_pids = [srv.proc.pid, *srv.worker_pids()]
+        before = (cpu_seconds(server_pids), cpu_seconds(postgres_pids()), time.process_time())
+        result = _walk_all(srv.port, world, cases)
+        after = (cpu_seconds(server_pids), cpu_seconds(postgres_pids()), time.process_time())
+        for index in range(3):
+            self.cpu[index] += after[index] - before[index]
+        self.rates.append(sum(1 for s in result["statuses"] if s == 200) / result["wall"])
+        self.statuses += result["statuses"]
+        self.latencies += result["latencies"]
+        self.failures += result["failures"]
+        self.instance_ids += [case.instance_id for case in cases]
+
+
 def run(cfg: harness.Config) -> dict[str, Any]:
-    """Completions per second for each worker count, with the audit-trail checks and the double-submit race."""
+    """Completions per second for each server setup (median of interleaved rounds), audit checks, the race."""
     if not cfg.has_pg:
         return {"metrics": {"completions_per_s_pg": None}, "notes": ["PostgreSQL skipped (no database)"]}
     from app.extensions import db
@@ -131,61 +161,76 @@ def run(cfg: harness.Config) -> dict[str, Any]:
     with app.app_context():
         world = harness.seed_world(db.session, clock, tokens=True)
         harness.deploy_model(db.session, world, "pathway12.bpmn", clock)
-        batches = {label: http_walk.start_cases(db.session, world, sizes["cases"], clock, f"CONC-{label}")
-                   for label, *_ in SERVERS}
-        # Walked before the timed run, so that each worker has loaded the model (steady state, not start-up).
+        rounds = {label: [http_walk.start_cases(db.session, world, sizes["cases"], clock, f"CONC-{label}-{number}")
+                          for number in range(sizes["rounds"])] for label, *_ in SERVERS}
+        # Walked before the timed rounds, so that each worker has loaded the model (steady state, not start-up).
         warmups = {label: http_walk.start_cases(db.session, world, sizes["warmup"], clock, f"WARM-{label}")
                    for label, *_ in SERVERS}
         race_cases = http_walk.start_cases(db.session, world, sizes["race"], clock, "RACE")
     harness.dispose(app)
+    measured = {label: _Measured() for label, *_ in SERVERS}
+    with ExitStack() as stack:
+        servers = {}
+        for label, worker_class, workers, threads in SERVERS:
+            servers[label] = stack.enter_context(Gunicorn(
+                harness.server_env(cfg, app), workers=workers, worker_class=worker_class, threads=threads,
+                log_path=cfg.workdir / f"gunicorn-conc-{label}.log"))
+            http_walk.health(Client(servers[label].port))
+            _walk_all(servers[label].port, world, warmups[label])
+        # Idle servers wait in accept(); the setups take turns, each round starting with the next one.
+        for number in range(sizes["rounds"]):
+            for label, *_ in SERVERS[number % len(SERVERS):] + SERVERS[:number % len(SERVERS)]:
+                measured[label].timed_walk(servers[label], world, rounds[label][number])
+        race = _race(servers[SERVERS[0][0]].port, world, race_cases)
     metrics: dict[str, Any] = {}
-    notes = []
+    notes = [f"{THREADS} client threads (one process, keep-alive where the server allows it); gunicorn "
+             + ", ".join(f"{k} {w} processes × {t} threads" for _l, k, w, t in SERVERS)
+             + f" (headline: the first), all started at once; {sizes['rounds']} rounds of {sizes['cases']} cases × "
+             f"10 completions per setup, the setups taking turns (each round led by another), after "
+             f"{sizes['warmup']} warm-up cases per setup; throughput = the median of the rounds"]
     for label, worker_class, workers, threads in SERVERS:
-        headline = label == SERVERS[0][0]
-        with Gunicorn(harness.server_env(cfg, app), workers=workers, worker_class=worker_class, threads=threads,
-                      log_path=cfg.workdir / f"gunicorn-conc-{label}.log") as srv:
-            http_walk.health(Client(srv.port))
-            _walk_all(srv.port, world, warmups[label])
-            server_pids = [srv.proc.pid, *srv.worker_pids()]
-            cpu_before = (cpu_seconds(server_pids), cpu_seconds(postgres_pids()), time.process_time())
-            result = _walk_all(srv.port, world, batches[label])
-            cpu_after = (cpu_seconds(server_pids), cpu_seconds(postgres_pids()), time.process_time())
-            race = _race(srv.port, world, race_cases) if headline else []
-        ok = sum(1 for s in result["statuses"] if s == 200)
-        errors = len(result["statuses"]) - ok + len(result["failures"])
-        check = _audit_check(app, [c.instance_id for c in batches[label]])
-        suffix = "" if headline else f"_{label}"
-        lat = describe([ms(s) for s in result["latencies"]])
-        metrics[f"completions_per_s_pg{suffix}"] = ok / result["wall"]
-        metrics[f"concurrent_errors{suffix}"] = errors
-        metrics[f"concurrent_latency_p95_ms{suffix}"] = lat["p95"]
-        metrics[f"concurrent_latency_median_ms{suffix}"] = lat["median"]
-        metrics[f"concurrent_lost_steps{suffix}"] = (ok - check["events"]) if ok >= check["events"] else 0
-        metrics[f"concurrent_doubled_steps{suffix}"] = check["doubled"] + max(0, check["events"] - ok)
-        metrics[f"concurrent_cases_not_ended{suffix}"] = len(batches[label]) - check["ended_cases"]
-        metrics[f"concurrent_tasks_without_event{suffix}"] = check["without_event"]
-        # CPU per successful completion: gunicorn's processes, PostgreSQL's, and this client process's threads.
-        for part, before, after in zip(("workers", "postgres", "client"), cpu_before, cpu_after):
-            metrics[f"concurrent_cpu_ms_{part}{suffix}"] = (after - before) * 1000 / max(ok, 1)
-        notes.append(f"{worker_class} {workers}×{threads}: {ok} completions in {result['wall']:.1f} s "
-                     f"({ok / result['wall']:.0f}/s), {errors} errors; audit: "
-                     f"{check['events']} task_completed events, {check['completed_tasks']} completed tasks, "
-                     f"{check['ended_cases']}/{len(batches[label])} cases ended; CPU per completion: workers "
-                     f"{metrics[f'concurrent_cpu_ms_workers{suffix}']:.2f} ms, PostgreSQL "
-                     f"{metrics[f'concurrent_cpu_ms_postgres{suffix}']:.2f} ms, client "
+        suffix = "" if label == SERVERS[0][0] else f"_{label}"
+        metrics.update(_setup_metrics(app, measured[label], suffix))
+        m = measured[label]
+        notes.append(f"{worker_class} {workers}×{threads}: " + ", ".join(f"{rate:.0f}/s" for rate in m.rates)
+                     + f" per round; {metrics[f'concurrent_errors{suffix}']} errors; audit: "
+                     f"{metrics[f'concurrent_events{suffix}']} task_completed events for "
+                     f"{metrics[f'concurrent_ok{suffix}']} acknowledged completions, "
+                     f"{len(m.instance_ids) - metrics[f'concurrent_cases_not_ended{suffix}']}/{len(m.instance_ids)} "
+                     f"cases ended; CPU per completion: workers {metrics[f'concurrent_cpu_ms_workers{suffix}']:.2f} ms, "
+                     f"PostgreSQL {metrics[f'concurrent_cpu_ms_postgres{suffix}']:.2f} ms, client "
                      f"{metrics[f'concurrent_cpu_ms_client{suffix}']:.2f} ms"
-                     + (f"; client failures: {result['failures'][:3]}" if result["failures"] else ""))
-        if race:
-            metrics["double_submit_duplicates"] = sum(1 for pair in race if pair.count(200) > 1)
-            metrics["double_submit_lost"] = sum(1 for pair in race if pair.count(200) == 0)
-            notes.append(f"double submit of {len(race)} tasks: responses {sorted({tuple(p) for p in race})}")
-    spread = f"latency per completion p50 {metrics['concurrent_latency_median_ms']:.0f} / p95 " \
-             f"{metrics['concurrent_latency_p95_ms']:.0f} ms under load"
-    notes.insert(0, f"{THREADS} client threads (one process, keep-alive where the server allows it); gunicorn "
-                 + ", ".join(f"{k} {w} processes × {t} threads" for _l, k, w, t in SERVERS)
-                 + f" (headline: the first); {sizes['cases']} cases × 10 completions per server setup, timed after "
-                 f"{sizes['warmup']} warm-up cases")
+                     + (f"; client failures: {m.failures[:3]}" if m.failures else ""))
+    metrics["double_submit_duplicates"] = sum(1 for pair in race if pair.count(200) > 1)
+    metrics["double_submit_lost"] = sum(1 for pair in race if pair.count(200) == 0)
+    notes.append(f"double submit of {len(race)} tasks (headline setup): responses {sorted({tuple(p) for p in race})}")
+    head = measured[SERVERS[0][0]]
+    spread = f"{min(head.rates):.0f}–{max(head.rates):.0f}/s over {len(head.rates)} rounds; latency per completion " \
+             f"p50 {metrics['concurrent_latency_median_ms']:.0f} / p95 {metrics['concurrent_latency_p95_ms']:.0f} ms " \
+             "under load"
     return {"metrics": metrics, "notes": notes, "spreads": {"completions_per_s_pg": spread}}
+
+
+def _setup_metrics(app, m: _Measured, suffix: str) -> dict[str, Any]:
+    ok = sum(1 for s in m.statuses if s == 200)
+    check = _audit_check(app, m.instance_ids)
+    lat = describe([ms(s) for s in m.latencies])
+    metrics = {
+        f"completions_per_s_pg{suffix}": median(m.rates),
+        f"concurrent_ok{suffix}": ok,
+        f"concurrent_events{suffix}": check["events"],
+        f"concurrent_errors{suffix}": len(m.statuses) - ok + len(m.failures),
+        f"concurrent_latency_p95_ms{suffix}": lat["p95"],
+        f"concurrent_latency_median_ms{suffix}": lat["median"],
+        f"concurrent_lost_steps{suffix}": max(0, ok - check["events"]),
+        f"concurrent_doubled_steps{suffix}": check["doubled"] + max(0, check["events"] - ok),
+        f"concurrent_cases_not_ended{suffix}": len(m.instance_ids) - check["ended_cases"],
+        f"concurrent_tasks_without_event{suffix}": check["without_event"],
+    }
+    # CPU per successful completion: gunicorn's processes, PostgreSQL's, and this client process's threads.
+    for part, seconds in zip(("workers", "postgres", "client"), m.cpu):
+        metrics[f"concurrent_cpu_ms_{part}{suffix}"] = seconds * 1000 / max(ok, 1)
+    return metrics
 
 
 if __name__ == "__main__":
