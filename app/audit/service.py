@@ -31,8 +31,8 @@ __all__ = ["record", "event_hash", "instance_events", "instance_trail", "event_v
            "lock_municipality_chain", "write_pending", "Recorded"]
 
 _UNWRITTEN = "lotse_audit_unwritten"
-_EVENT_INSERT = insert(AuditEvent.__table__)
-_PAYLOAD_INSERT = insert(AuditPayload.__table__)
+_EVENT_INSERT = insert(AuditEvent.__table__).inline()  # no ids fetched back (the rows are never read here)
+_PAYLOAD_INSERT = insert(AuditPayload.__table__).inline()
 
 
 @dataclass(slots=True)

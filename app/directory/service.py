@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, event, literal, null, select, text, union_all
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
@@ -260,24 +260,38 @@ def _principal(session: Session, user_id: int, username: str, municipality_id: i
     )
 
 
-_TOKEN_PRINCIPAL = (
-    select(ApiToken.revoked_at, User.id, User.username, User.municipality_id, User.active, Membership.role,
-           Membership.office_id)
+_TOKEN_HASH = bindparam("token_hash")
+# A token's user and memberships (kind 0, a row per membership) and the offices of the user's municipality
+# (kind 1, ordered by name as in offices_of): what every API request needs, in one round trip.
+_TOKEN_PRINCIPAL = union_all(
+    select(literal(0).label("kind"), ApiToken.revoked_at, User.id, User.username, User.municipality_id, User.active,
+           Membership.role, Membership.office_id, null().label("slug"), null().label("name"))
     .join(User, User.id == ApiToken.user_id)
     .outerjoin(Membership, Membership.user_id == User.id)
-    .where(ApiToken.token_hash == bindparam("token_hash")))
+    .where(ApiToken.token_hash == _TOKEN_HASH),
+    select(literal(1), null(), null(), null(), Office.municipality_id, null(), null(), Office.id, Office.slug,
+           Office.name)
+    .where(Office.municipality_id == select(User.municipality_id).join(ApiToken, ApiToken.user_id == User.id)
+           .where(ApiToken.token_hash == _TOKEN_HASH).scalar_subquery()),
+).order_by(text("kind"), text("name"))
 
 
 def authenticate_token(session: Session, token: str) -> Principal:
     """Resolve a bearer token to a principal; 401 when unknown, revoked or inactive.
 
-    One statement for token, user and memberships (a row per membership), plain rows, no ORM objects.
+    One statement for token, user, memberships and the municipality's offices (which then serve the rest of
+    the request through offices_of), plain rows, no ORM objects.
     """
     rows = session.execute(_TOKEN_PRINCIPAL, {"token_hash": _token_hash(token)}).all()
-    if not rows or rows[0].revoked_at is not None:
+    users = [row for row in rows if row.kind == 0]
+    if not users or users[0].revoked_at is not None:
         raise Unauthorized("unknown or revoked token")
-    first = rows[0]
+    first = users[0]
     if not first.active:
         raise Unauthorized("user is inactive")
-    memberships = [(row.role, row.office_id) for row in rows if row.role is not None]
+    cache = session.info.setdefault(_OFFICES_KEY, {})
+    if first.municipality_id not in cache:
+        cache[first.municipality_id] = [OfficeRef(row.office_id, row.municipality_id, row.slug, row.name)
+                                        for row in rows if row.kind == 1]
+    memberships = [(row.role, row.office_id) for row in users if row.role is not None]
     return _principal(session, first.id, first.username, first.municipality_id, memberships)

@@ -1,6 +1,8 @@
 """Tokens, JSON errors, health and the OpenAPI document."""
 from __future__ import annotations
 
+import pytest
+
 
 def test_requests_without_or_with_a_bad_token_are_401(client, world):
     response = client.get("/api/tasks")
@@ -32,3 +34,38 @@ def test_unknown_instance_is_404_json(api):
     response = api.as_("super").get("/api/instances/999999")
     assert response.status_code == 404
     assert response.get_json()["code"] == "not_found"
+
+
+def test_a_token_resolves_to_its_user_roles_and_offices_until_revoked_or_deactivated(session, world, clock):
+    from app.directory import service as directory
+    from app.directory.models import User
+    from app.errors import Unauthorized
+
+    lead = directory.authenticate_token(session, world.tokens["jc_lead"])
+    assert (lead.username, lead.municipality_id) == ("jc_lead", world.municipality_id)
+    assert lead.roles == {"lead"} and lead.office_names == {"Jobcenter"}
+    # the offices read with the token are the municipality's, in the order offices_of reads them
+    cached = directory.offices_of(session, world.municipality_id)
+    directory.forget_offices(session, world.municipality_id)
+    assert cached == directory.offices_of(session, world.municipality_id)
+    assert [o.name for o in cached] == ["Ausländerbehörde", "Jobcenter"]
+    session.rollback()
+
+    foreign = directory.authenticate_token(session, world.tokens["fremd"])
+    assert foreign.municipality_id == world.other_municipality_id and foreign.office_names == {"Ausländerbehörde"}
+    assert [o.municipality_id for o in directory.offices_of(session, world.other_municipality_id)] == [
+        world.other_municipality_id]
+    assert directory.authenticate_token(session, world.tokens["super"]).office_ids == frozenset()
+    session.rollback()
+
+    directory.revoke_tokens(session, username="jc_lead", clock=clock)
+    session.commit()
+    with pytest.raises(Unauthorized, match="revoked"):
+        directory.authenticate_token(session, world.tokens["jc_lead"])
+    session.rollback()
+    session.query(User).filter_by(username="abh").update({"active": False})
+    session.commit()
+    with pytest.raises(Unauthorized, match="inactive"):
+        directory.authenticate_token(session, world.tokens["abh"])
+    with pytest.raises(Unauthorized, match="unknown"):
+        directory.authenticate_token(session, "lotse_" + "x" * 43)
