@@ -86,8 +86,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# A byte order mark before the header: spreadsheet programs (Excel in particular) then read the file as UTF-8
+# instead of the Windows code page, so office names like "Ausländerbehörde" arrive intact. read_csv skips it.
+BOM = "\ufeff"
+
+
 def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
-    """A header and one row per record (details and payload as JSON); returns the number of records."""
+    """A BOM, a header and one row per record (details and payload as JSON); returns the number of records."""
+    out.write(BOM)
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     count = 0
@@ -103,6 +109,7 @@ def iter_text(records: Iterable[dict[str, Any]], fmt: str, *, rows: int = 500) -
         raise ValueError(f"unknown export format '{fmt}'")
     buffer = io.StringIO()
     if fmt == "csv":
+        buffer.write(BOM)
         writer = csv.writer(buffer)
         writer.writerow(COLUMNS)
 
@@ -128,9 +135,14 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
 
 
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    for number, line in enumerate(lines):
+        yield line[len(BOM):] if number == 0 and line.startswith(BOM) else line
+
+
 def read_csv(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """Records from a CSV export, with the types of the JSONL export."""
-    for row in csv.DictReader(lines):
+    """Records from a CSV export (with or without its BOM), with the types of the JSONL export."""
+    for row in csv.DictReader(_without_bom(lines)):
         record: dict[str, Any] = {k: (None if v == "" and k in _NULLABLE else v) for k, v in row.items()}
         for column in _INT_COLUMNS:
             record[column] = int(record[column]) if record[column] is not None else None

@@ -48,6 +48,9 @@ def test_csv_round_trip_of_a_municipality_verifies_and_matches_jsonl(app, api, d
     from_jsonl = list(read_jsonl(as_jsonl.read_text(encoding="utf-8").splitlines()))
     assert from_csv == from_jsonl
     assert check_records(from_csv) == []
+    # spreadsheet programs read the file as UTF-8 (BOM); opened as Excel does, the umlauts survive
+    raw = as_csv.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfmunicipality_id,") and "Umlaut ä" in raw.decode("utf-8-sig")
     # the municipality chain (users, tokens, deployments) comes first, then each case's chain
     assert from_csv[0]["instance_id"] is None and from_csv[-1]["instance_id"] is not None
     assert {r["municipality_id"] for r in from_csv} == {api.world.municipality_id}
