@@ -147,7 +147,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     # Hand-offs to other cases happen after this step is safely written; undeliverable ones stay pending.
     for message in pending:
         outbox.deliver(session, message, clock=clock)
-    return Stepped(wf, step.created if not pending and not _carried_over(step, op) else None)
+    return Stepped(wf, step.created if not pending and not step.carried else None)
 
 
 @dataclass
@@ -158,13 +158,6 @@ class Stepped:
     open_tasks: list[HumanTask] | None
 
 
-def _carried_over(step: _Step, op: Operation) -> set[str]:
-    """Engine ids of user tasks open before the step that are still open after it (rows the step did not touch)."""
-    carried = set(step.before.ready_task_ids) - step.gone
-    if op.kind == "complete":
-        carried.discard(op.engine_task_id)
-    return carried
-
 
 @dataclass
 class _Step:
@@ -173,6 +166,7 @@ class _Step:
     before: runtime.Waits
     report: stepping.StepReport
     gone: set[str]                 # engine ids of READY user tasks the step withdrew
+    carried: set[str]              # engine ids of READY user tasks still open after the step (rows untouched)
     created: list[HumanTask]       # rows for user tasks that became READY (not yet added)
     state: str
     next_timer_at: datetime | None
@@ -191,11 +185,11 @@ def _settle(instance: ProcessInstance, definition: ProcessDefinition, engine: ru
     ready = {t.engine_id: t for t in runtime.ready_user_tasks(wf)}
     gone = set(before.ready_task_ids) - set(ready)
     if op.kind == "complete":
-        gone.discard(op.engine_task_id)
+        gone.discard(op.engine_task_id)  # not withdrawn: completed (its row is written by _record_operation)
     created = [_new_human_task(instance, definition, ready_task, offices, now)
                for engine_id, ready_task in ready.items() if engine_id not in before.ready_task_ids]
-    return _Step(before, report, gone, created, engine.dump_state(wf), runtime.next_timer_at(wf),
-                 runtime.waiting_message_names(wf))
+    return _Step(before, report, gone, set(before.ready_task_ids) & set(ready), created, engine.dump_state(wf),
+                 runtime.next_timer_at(wf), runtime.waiting_message_names(wf))
 
 
 class _Offices:
