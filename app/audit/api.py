@@ -1,8 +1,6 @@
 """REST: verifying and exporting a case's trail, erasing personal data, reading the access log."""
 from __future__ import annotations
 
-import io
-
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -10,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from app.api.common import clock, page, principal
 from app.audit import access, erasure
-from app.audit.export import write_csv, write_jsonl
+from app.audit.export import MIMETYPES, iter_text
 from app.audit.schemas import (AccessLogPageSchema, AccessLogQuerySchema, AuditEventSchema, EraseSchema,
                                ErasureResultSchema, VerifyResultSchema)
 from app.audit.service import instance_trail
@@ -59,14 +57,8 @@ class InstanceAuditExport(MethodView):
         records = [AuditEventSchema().dump(view) for view in instance_trail(db.session, instance)]
         access.record_read(db.session, reader=actor, action="audit_export", at=clock().now(), instance_id=instance.id,
                            details={"format": args["format"], "events": len(records)})
-        out = io.StringIO()
-        if args["format"] == "csv":
-            write_csv(records, out)
-            mimetype = "text/csv"
-        else:
-            write_jsonl(records, out)
-            mimetype = "application/x-ndjson"
-        response = current_app.response_class(out.getvalue(), mimetype=mimetype)
+        response = current_app.response_class("".join(iter_text(records, args["format"])),
+                                              mimetype=MIMETYPES[args["format"]])
         response.headers["Content-Disposition"] = (f'attachment; filename="instance-{instance.id}-audit.'
                                                    f'{args["format"]}"')
         return response

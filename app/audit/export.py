@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from datetime import datetime
 from types import SimpleNamespace
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from app.audit.service import event_view, payloads_by_hash
 from app.audit.verify import Problem, check_chain
 
 FORMATS = ("jsonl", "csv")
+MIMETYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 COLUMNS = tuple(AuditEventSchema().fields)
 _INT_COLUMNS = ("municipality_id", "instance_id", "seq")
 _JSON_COLUMNS = ("details", "payload")
@@ -67,13 +68,9 @@ def iter_records(session: Session, *, municipality_id: int | None = None, instan
             yield schema.dump(event_view(event, payloads))
 
 
-def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
-    """One JSON object a line; returns the number of records."""
-    count = 0
-    for record in records:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        count += 1
-    return count
+# A byte order mark before the CSV header: spreadsheet programs (Excel in particular) then read the file as
+# UTF-8 instead of the Windows code page, so office names like "Ausländerbehörde" arrive intact. read_csv skips it.
+BOM = "\ufeff"
 
 
 def _cell(value: Any) -> str:
@@ -86,38 +83,40 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-# A byte order mark before the header: spreadsheet programs (Excel in particular) then read the file as UTF-8
-# instead of the Windows code page, so office names like "Ausländerbehörde" arrive intact. read_csv skips it.
-BOM = "\ufeff"
+def _writer(fmt: str, out: IO[str]) -> Callable[[dict[str, Any]], None]:
+    """Start a file of `fmt` on `out` (CSV: BOM and header) and return what writes one record to it."""
+    if fmt == "csv":
+        out.write(BOM)
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        return lambda record: writer.writerow([_cell(record.get(column)) for column in COLUMNS])
+    if fmt == "jsonl":
+        return lambda record: out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    raise ValueError(f"unknown export format '{fmt}'")
+
+
+def _write(records: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> int:
+    put = _writer(fmt, out)
+    count = 0
+    for count, record in enumerate(records, start=1):
+        put(record)
+    return count
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """One JSON object a line; returns the number of records."""
+    return _write(records, "jsonl", out)
 
 
 def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     """A BOM, a header and one row per record (details and payload as JSON); returns the number of records."""
-    out.write(BOM)
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    count = 0
-    for record in records:
-        writer.writerow([_cell(record.get(column)) for column in COLUMNS])
-        count += 1
-    return count
+    return _write(records, "csv", out)
 
 
 def iter_text(records: Iterable[dict[str, Any]], fmt: str, *, rows: int = 500) -> Iterator[str]:
     """What write_jsonl / write_csv would write, in pieces of `rows` records (for streamed HTTP responses)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format '{fmt}'")
     buffer = io.StringIO()
-    if fmt == "csv":
-        buffer.write(BOM)
-        writer = csv.writer(buffer)
-        writer.writerow(COLUMNS)
-
-        def put(record: dict[str, Any]) -> None:
-            writer.writerow([_cell(record.get(column)) for column in COLUMNS])
-    else:
-        def put(record: dict[str, Any]) -> None:
-            buffer.write(json.dumps(record, ensure_ascii=False) + "\n")
+    put = _writer(fmt, buffer)
     for count, record in enumerate(records, start=1):
         put(record)
         if count % rows == 0:

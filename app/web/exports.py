@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, Response, render_template, request, stream_w
 from flask_babel import gettext, lazy_gettext
 
 from app.audit.access import record_read
-from app.audit.export import FORMATS, count_events, iter_records, iter_text
+from app.audit.export import FORMATS, MIMETYPES, count_events, iter_records, iter_text
 from app.directory.models import Municipality
 from app.directory.service import Principal
 from app.engine.calendar import BERLIN
@@ -23,7 +23,6 @@ from app.web.nav import NavItem, register_nav
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 EXPORT_ROLES = ("admin",)  # the whole municipality's trail: every case's personal data
-MIMETYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 CHUNK_ROWS = 500  # records per piece of the response (iter_records fetches as many rows at a time)
 
 
