@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from bench.harness import REPO
 
@@ -36,45 +36,46 @@ def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
         proc.wait(timeout=timeout)
 
 
+def _pids() -> Iterator[int]:
+    """Ids of the processes running now (read from /proc)."""
+    return (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (which may contain spaces); None when gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def children(pid: int) -> list[int]:
     """Ids of the direct children of a process (read from /proc)."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may contain spaces; the parent id is the 2nd field after the closing parenthesis.
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid:
-            found.append(int(entry.name))
+    for candidate in _pids():
+        fields = _stat(candidate)
+        if fields is not None and int(fields[1]) == pid:  # the parent id
+            found.append(candidate)
     return sorted(found)
 
 
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU seconds the given processes have used so far (gone ones count 0)."""
-    ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / ticks
+        fields = _stat(pid)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def postgres_pids() -> list[int]:
     """Ids of this machine's PostgreSQL processes (server, backends, background workers), by command name."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in _pids():
         try:
-            if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                found.append(int(entry.name))
+            if Path(f"/proc/{pid}/comm").read_text().strip() in ("postgres", "postmaster"):
+                found.append(pid)
         except OSError:
             continue
     return found
