@@ -68,8 +68,8 @@ def audit_verify(slug: str | None, instance_id: int | None, path: Path | None) -
     if path is not None:
         with path.open(encoding="utf-8", newline="") as handle:
             reader = exporting.read_csv if path.suffix.lower() == ".csv" else exporting.read_jsonl
-            problems = exporting.check_records(reader(handle))
-        report = Report(problems=problems)
+            report = Report()
+            report.problems = exporting.check_records(reader(handle), counter=report)
     elif instance_id is not None:
         query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
         if slug:

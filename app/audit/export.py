@@ -21,7 +21,7 @@ from app.audit.hashing import canonical_json
 from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventSchema
 from app.audit.service import event_view, payloads_by_hash
-from app.audit.verify import Problem, check_chain
+from app.audit.verify import Problem, Report, check_chain
 
 FORMATS = ("jsonl", "csv")
 MIMETYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
@@ -151,10 +151,10 @@ def read_csv(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         yield record
 
 
-def check_records(records: Iterable[dict[str, Any]]) -> list[Problem]:
+def check_records(records: Iterable[dict[str, Any]], counter: Report | None = None) -> list[Problem]:
     """Re-check the chains of an exported file; a chain cut by --since is checked from its first record on.
 
-    Payloads are not re-hashed (the salts stay in the database).
+    Payloads are not re-hashed (the salts stay in the database). `counter` counts the chains and events read.
     """
     problems = []
 
@@ -164,7 +164,9 @@ def check_records(records: Iterable[dict[str, Any]]) -> list[Problem]:
     for (mid, instance_id), group in itertools.groupby(records, key=chain_key):
         label = f"instance {instance_id}" if instance_id is not None else f"municipality {mid} chain"
         events = [SimpleNamespace(**record) for record in group]
-        problem = check_chain(label, instance_id, events, head=None,
+        if counter is not None:
+            counter.chains += 1
+        problem = check_chain(label, instance_id, events, head=None, counter=counter,
                               start=(events[0].seq, events[0].prev_hash))
         if problem is not None:
             problems.append(problem)

@@ -55,7 +55,10 @@ def test_csv_round_trip_of_a_municipality_verifies_and_matches_jsonl(app, api, d
     assert from_csv[0]["instance_id"] is None and from_csv[-1]["instance_id"] is not None
     assert {r["municipality_id"] for r in from_csv} == {api.world.municipality_id}
     runner = app.test_cli_runner()
-    assert runner.invoke(cli, ["audit", "verify", "--file", str(as_csv)]).exit_code == 0
+    checked = runner.invoke(cli, ["audit", "verify", "--file", str(as_csv)])
+    assert checked.exit_code == 0
+    chains = len({(r["municipality_id"], r["instance_id"]) for r in from_csv})
+    assert f"checked {chains} chain(s), {len(from_csv)} event(s)" in checked.output
     assert runner.invoke(cli, ["audit", "verify", "--file", str(as_jsonl)]).exit_code == 0
 
 
