@@ -55,5 +55,5 @@ def test_non_finite_numbers_and_huge_integers_in_data_are_refused(api):
     _setup(api)
     raw = '{"process_key": "aufenthalt_leistung", "business_key": "AZ-N", "data": {"n": NaN}}'
     assert _post_raw(api, "abh", "/api/instances", raw).get_json()["details"] == {"field": "body.data.n"}
-    raw = '{"process_key": "aufenthalt_leistung", "business_key": "AZ-N", "data": {"n": %d}}' % 2**70
+    raw = '{"process_key": "aufenthalt_leistung", "business_key": "AZ-N", "data": {"n": ' + str(2**70) + "}}"
     assert _post_raw(api, "abh", "/api/instances", raw).status_code == 422
