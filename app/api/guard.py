@@ -174,6 +174,7 @@ def init_guard(app: Flask) -> None:
     from flask_smorest.pagination import PaginationMixin
 
     # The views were decorated with these parser instances at import time: bound the instances themselves.
-    for parser in {id(p): p for p in (Blueprint.ARGUMENTS_PARSER, PaginationMixin.PAGINATION_ARGUMENTS_PARSER)}.values():
+    parsers = {id(p): p for p in (Blueprint.ARGUMENTS_PARSER, PaginationMixin.PAGINATION_ARGUMENTS_PARSER)}
+    for parser in parsers.values():
         parser.pre_load = types.MethodType(bounded_pre_load, parser)  # type: ignore[method-assign]
     app.before_request(check_request)

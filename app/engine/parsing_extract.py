@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import isodate
 from lxml import etree
 
+from app.engine import bounds
 from app.engine import parsing_timers as timers
 from app.engine.model import Problem, TimerInfo, UserTaskInfo
 from app.engine.parsing_lint import BPMN_NS, NSMAP, camunda, local
@@ -127,7 +128,9 @@ class _Extractor:
                 self.problem(task, "property", f"unknown property '{name}' (known: "
                              f"{', '.join(sorted(KNOWN_PROPERTIES))})", prop)
             elif name in DURATION_PROPERTIES:
-                if duration_ok(value):
+                if too_long := bounds.duration_problem(value):
+                    self.problem(task, "property", f"{name}: {too_long}", prop)
+                elif duration_ok(value):
                     setattr(info, DURATION_PROPERTIES[name], value)
                 else:
                     self.problem(task, "property", f"{name} '{value}' is not an ISO 8601 duration "
