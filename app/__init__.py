@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.web import init_web; init_web(app)  # noqa: E702
     _health(app)
     init_metrics(app)
+    from app.audit.sealer import init_sealer; init_sealer(app)  # noqa: E702
     if app.config["EMBEDDED_SCHEDULER"] and not app.config.get("TESTING"):
         _start_embedded_scheduler(app)
     return app

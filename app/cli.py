@@ -201,6 +201,12 @@ cli.add_command(privacy_group)
 
 cli.add_command(describe_command)
 
+from flask_migrate.cli import db as migrate_db  # noqa: E402 - `lotse db …` is Flask-Migrate's group
+
+from app.audit.roles import create_roles  # noqa: E402
+
+migrate_db.add_command(create_roles)
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -1,0 +1,33 @@
+"""audit: TRUNCATE refused on the trail, the ledger, payloads and the access log (PostgreSQL)
+
+Row triggers do not fire for TRUNCATE; these statement triggers do. Like the row triggers they stop the
+application's own role; against the table owner the defence is the DML-only role setup (docs/auth.md,
+`lotse db create-roles`), under which the app can neither truncate nor disable triggers.
+
+Revision ID: c2d3e4f5a6b7
+Revises: b1c2d3e4f5a6
+Create Date: 2026-12-04 05:40:00
+"""
+from alembic import op
+
+revision = 'c2d3e4f5a6b7'
+down_revision = 'b1c2d3e4f5a6'
+branch_labels = None
+depends_on = None
+
+TABLES = ("audit_event", "audit_payload", "audit_seal", "audit_seal_entry", "access_log")
+
+
+def upgrade():
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in TABLES:
+        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION lotse_refuse_change()")
+
+
+def downgrade():
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in TABLES:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
