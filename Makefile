@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install catalogs run test test-sqlite migrate-check clean bench bench-quick
+.PHONY: install catalogs run lint test test-sqlite migrate-check clean bench bench-quick
 
 ## Python packages, the web UI's npm packages (htmx, bpmn-js, axe-core; exact versions from package-lock.json)
 ## and the compiled translations.
@@ -29,6 +29,11 @@ run: install
 	$(BIN)/lotse db upgrade
 	$(BIN)/lotse demo
 	LOTSE_EMBEDDED_SCHEDULER=1 $(BIN)/lotse run --host $(HOST) --port $(PORT)
+
+## Lint gate: ruff (style, bugs, complexity) and mypy (types) on app/; both must report nothing.
+lint: install
+	$(BIN)/ruff check app
+	$(BIN)/mypy
 
 ## Run the whole suite: SQLite always, PostgreSQL when LOTSE_TEST_DATABASE_URL is set.
 test: install

@@ -7,10 +7,10 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db_types import UTCDateTime
-from app.extensions import db
+from app.extensions import Model
 
 
-class Notification(db.Model):
+class Notification(Model):
     """A message to one user about a task (escalation, second-level escalation, reminder)."""
 
     __tablename__ = "notification"

@@ -32,7 +32,8 @@ def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str
                unassigned: bool = False, or_unassigned: bool = False, process_key: str | None = None,
                business_key: str | None = None, office: str | None = None, due_before: datetime | None = None,
                due_after: datetime | None = None, overdue: bool = False, instance_id: int | None = None,
-               sort_by: str = "due_at", sort_order: str = "asc", limit: int = 50, offset: int = 0) -> tuple[list[HumanTask], int]:
+               sort_by: str = "due_at", sort_order: str = "asc", limit: int = 50,
+               offset: int = 0) -> tuple[list[HumanTask], int]:
     """The inbox query: filters as in Camunda's GET /task, always scoped to the caller.
 
     `or_unassigned` widens an `assignee` filter to "assigned to them or to nobody" (the web inbox: mine + queue).

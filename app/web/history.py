@@ -1,9 +1,10 @@
 """The case history for people: audit events of an instance in plain (German or English) sentences."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from flask_babel import gettext
 
@@ -38,48 +39,45 @@ class HistoryEntry:
 
 def _task_name(event: AuditEvent, task_names: dict[int, str], elements: dict[str, str]) -> str:
     details = event.details or {}
-    name = details.get("name") or task_names.get(details.get("task_id")) or elements.get(event.element_id or "")
+    task_id = details.get("task_id")
+    name = (details.get("name") or (task_names.get(task_id) if task_id is not None else None)
+            or elements.get(event.element_id or ""))
     return name or (event.element_id or gettext("task"))
 
 
+# Sentences that need no more than the task and element names; gettext runs per call, in the reader's locale.
+_PLAIN: dict[str, Callable[[str, str], str]] = {
+    "instance_started": lambda task, element: gettext("Case started"),
+    "task_claimed": lambda task, element: gettext("Task “%(task)s” taken over", task=task),
+    "task_unclaimed": lambda task, element: gettext("Task “%(task)s” released to the office queue", task=task),
+    "task_completed": lambda task, element: gettext("Task “%(task)s” completed", task=task),
+    "task_cancelled": lambda task, element: gettext("Task “%(task)s” withdrawn", task=task),
+    "task_reassigned": lambda task, element: gettext("Task “%(task)s” reassigned", task=task),
+    "timer_fired": lambda task, element: gettext("Timer “%(element)s” expired", element=element),
+    "incident_raised": lambda task, element: gettext("A step failed (incident)"),
+    "incident_retried": lambda task, element: gettext("Failed step retried"),
+    "reminder_sent": lambda task, element: gettext("Reminder sent for “%(task)s”", task=task),
+    "instance_completed": lambda task, element: gettext("Case completed"),
+    "instance_cancelled": lambda task, element: gettext("Case cancelled"),
+    "erased": lambda task, element: gettext("Personal data erased"),
+}
+
+
 def _sentence(event: AuditEvent, task: str, element: str, names_by_id: dict[str, str]) -> str | None:
+    plain = _PLAIN.get(event.kind)
+    if plain is not None:
+        return plain(task, element)
     details: dict[str, Any] = event.details or {}
-    office = event.office or gettext("no office")
     kind = event.kind
-    if kind == "instance_started":
-        return gettext("Case started")
     if kind == "task_created":
+        office = event.office or gettext("no office")
         return gettext("Task “%(task)s” handed to %(office)s", task=task, office=office)
-    if kind == "task_claimed":
-        return gettext("Task “%(task)s” taken over", task=task)
-    if kind == "task_unclaimed":
-        return gettext("Task “%(task)s” released to the office queue", task=task)
-    if kind == "task_completed":
-        return gettext("Task “%(task)s” completed", task=task)
-    if kind == "task_cancelled":
-        return gettext("Task “%(task)s” withdrawn", task=task)
-    if kind == "task_reassigned":
-        return gettext("Task “%(task)s” reassigned", task=task)
     if kind == "gateway_decided":
-        taken = [t for t in details.get("taken", []) if isinstance(t, dict)]
-        # A flow's name ("ja", "nein") tells the decision best; else the element it led to.
-        names = ", ".join(names_by_id.get(t.get("flow") or "") or names_by_id.get(t.get("target") or "")
-                          or str(t.get("target") or "") for t in taken)
-        if names:
-            return gettext("Decision “%(element)s”: %(path)s", element=element, path=names)
-        return gettext("Decision “%(element)s” taken", element=element)
-    if kind == "timer_fired":
-        return gettext("Timer “%(element)s” expired", element=element)
+        return _decision(details, element, names_by_id)
     if kind == "message_correlated":
         return gettext("Message “%(message)s” received", message=details.get("message", ""))
     if kind == "message_sent":
         return gettext("Message “%(message)s” sent", message=details.get("message", ""))
-    if kind == "incident_raised":
-        return gettext("A step failed (incident)")
-    if kind == "incident_retried":
-        return gettext("Failed step retried")
-    if kind == "reminder_sent":
-        return gettext("Reminder sent for “%(task)s”", task=task)
     if kind == "escalated":
         return gettext("Deadline of “%(task)s” missed: escalated (level %(level)s)", task=task,
                        level=details.get("level", 1))
@@ -87,13 +85,17 @@ def _sentence(event: AuditEvent, task: str, element: str, names_by_id: dict[str,
         new = details.get("new")
         shown = due_display(datetime.fromisoformat(new)) if new else "—"
         return gettext("Deadline of “%(task)s” changed to %(due)s", task=task, due=shown)
-    if kind == "instance_completed":
-        return gettext("Case completed")
-    if kind == "instance_cancelled":
-        return gettext("Case cancelled")
-    if kind == "erased":
-        return gettext("Personal data erased")
     return None  # deployment, user and retention events do not belong to a case's story
+
+
+def _decision(details: dict[str, Any], element: str, names_by_id: dict[str, str]) -> str:
+    taken = [t for t in details.get("taken", []) if isinstance(t, dict)]
+    # A flow's name ("ja", "nein") tells the decision best; else the element it led to.
+    names = ", ".join(names_by_id.get(t.get("flow") or "") or names_by_id.get(t.get("target") or "")
+                      or str(t.get("target") or "") for t in taken)
+    if names:
+        return gettext("Decision “%(element)s”: %(path)s", element=element, path=names)
+    return gettext("Decision “%(element)s” taken", element=element)
 
 
 def case_history(events: Iterable[AuditEvent], *, task_names: dict[int, str] | None = None,

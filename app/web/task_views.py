@@ -63,7 +63,7 @@ def process_names(session: Session, tasks: list[HumanTask]) -> dict[int, str]:
         return {}
     rows = session.execute(select(ProcessInstance.id, ProcessDefinition.name).join(
         ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id).where(ProcessInstance.id.in_(ids)))
-    return {instance_id: name for instance_id, name in rows}
+    return dict(rows.all())
 
 
 def task_view(task: HumanTask, *, actor: Principal, now: datetime, process: str, offices: dict[int, str]) -> TaskView:
