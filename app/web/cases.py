@@ -24,7 +24,7 @@ from app.instances import service as instances
 from app.instances.models import INSTANCE_STATUSES, ProcessInstance
 from app.orchestration import IncidentRaised
 from app.tasks.models import HumanTask
-from app.web import diagram, exports, task_views
+from app.web import diagram, exports, task_views, unit_of_work
 from app.web.auth import current_principal, login_required, roles_required
 from app.web.clerk import clock
 from app.web.designer import parse_json_object
@@ -129,7 +129,6 @@ def case(instance_id: int):
     # Reading a case is logged for data-protection control, as the API does.
     record_read(db.session(), reader=current_principal(), action="instance_detail", at=clock().now(),
                 instance_id=instance_id)
-    db.session.commit()
     return render_template("cases/case.html", **context)
 
 
@@ -164,9 +163,8 @@ def cancel(instance_id: int):
     try:
         instances.cancel_instance(db.session(), actor=current_principal(), instance_id=instance_id, clock=clock(),
                                   reason=reason)
-        db.session.commit()
     except Conflict:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(gettext("Someone else changed this meanwhile. Please reload the page and try again."), "error")
         return redirect(url_for("cases.case", instance_id=instance_id), 303)
     flash(gettext("The case %(case)s was cancelled.", case=instance.business_key), "success")
@@ -189,13 +187,11 @@ def retry(instance_id: int, incident_id: int):
     try:
         incident_service.retry_incident(db.session(), actor=actor, incident_id=incident_id, clock=clock(),
                                         data=data or None)
-        db.session.commit()
         flash(gettext("The step was retried successfully."), "success")
     except IncidentRaised as exc:
-        db.session.commit()  # the new incident is kept
-        flash(gettext("The step failed again: %(reason)s", reason=exc.message), "error")
+        unit_of_work.keep_incident(gettext("The step failed again: %(reason)s", reason=exc.message))
     except Conflict:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(gettext("This incident has already been dealt with."), "error")
     return redirect(url_for("cases.case", instance_id=instance_id) + "#stoerungen", 303)
 
@@ -225,9 +221,8 @@ def move_due(instance_id: int, task_id: int):
         return render_template("cases/case.html", **context), 422
     try:
         deadlines.move_due_date(db.session(), actor=actor, task_id=task_id, due_at=due, clock=clock())
-        db.session.commit()
     except (Conflict, Forbidden) as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(gettext("The deadline was not changed: the task is no longer open.") if isinstance(exc, Conflict)
               else gettext("You may not change this deadline."), "error")
         return redirect(url_for("cases.case", instance_id=instance_id), 303)

@@ -16,7 +16,7 @@ from app.instances import service as instances
 from app.orchestration import IncidentRaised
 from app.tasks import service as tasks
 from app.tasks.models import HumanTask
-from app.web import forms_render, task_views
+from app.web import forms_render, task_views, unit_of_work
 from app.web.auth import current_principal, roles_required, safe_next
 from app.web.nav import NavItem, register_nav
 from app.web.ui import is_htmx
@@ -105,7 +105,6 @@ def task(task_id: int):
     # Reading a case is logged for data-protection control, as the API does.
     record_read(db.session(), reader=actor, action="task_detail", at=clock().now(), instance_id=found.instance_id,
                 task_id=found.id)
-    db.session.commit()
     return render_template("clerk/task.html", **context)
 
 
@@ -125,27 +124,26 @@ def complete(task_id: int):
             return _with_errors(found, raw, errors)
     try:
         tasks.complete(db.session(), actor=actor, task_id=task_id, data=data, clock=clock())
-        db.session.commit()
-    except IncidentRaised as exc:
-        db.session.commit()  # the incident is kept; the task stays open
-        flash(gettext("The case could not move on: a step failed and was recorded as an incident (%(reason)s).",
-                      reason=exc.message), "error")
+    except IncidentRaised as exc:  # the task stays open
+        unit_of_work.keep_incident(gettext(
+            "The case could not move on: a step failed and was recorded as an incident (%(reason)s).",
+            reason=exc.message))
         return redirect(url_for("clerk.task", task_id=task_id), 303)
     except Invalid as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         fields = (exc.details or {}).get("fields") if isinstance(exc.details, dict) else None
         if doc and fields:
             return _with_errors(found, raw, forms_render.explain_errors(doc, data, fields))
         raise
     except (Conflict, Forbidden) as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(_conflict_message(task_id, exc), "error")
         return redirect(url_for("clerk.task", task_id=task_id), 303)
     return redirect(url_for("clerk.done", task_id=task_id), 303)
 
 
 def _with_errors(found: HumanTask, raw: dict[str, Any], errors: dict[str, str]):
-    db.session.rollback()
+    unit_of_work.discard()
     context = _detail_context(found, values=raw, errors=errors, raw=True)
     return render_template("clerk/task.html", **context), 422
 
@@ -183,9 +181,8 @@ def _claim_action(task_id: int, action: Callable, success: str):
     status, category, message = 200, "success", success
     try:
         action(db.session(), actor=actor, task_id=task_id, clock=clock())
-        db.session.commit()
     except (Conflict, Forbidden) as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         status, category, message = exc.status, "error", _conflict_message(task_id, exc)
     found = tasks.get_task(db.session(), actor=actor, task_id=task_id)
     if is_htmx():

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.forms import service as forms
 from app.instances import service as instances
 from app.orchestration import IncidentRaised
-from app.web import diagram, model_texts
+from app.web import diagram, model_texts, unit_of_work
 from app.web.auth import current_principal, roles_required
 from app.web.clerk import clock
 from app.web.formatting import calendar_label
@@ -83,9 +83,8 @@ def upload():
     try:
         definition, created = definitions.deploy(db.session(), actor=current_principal(), data=data, clock=clock(),
                                                  max_bytes=limit)
-        db.session.commit()
     except Invalid as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         problems = (exc.details or {}).get("problems") if isinstance(exc.details, dict) else None
         problems = problems or [{"element_id": None, "message": exc.message, "line": None, "code": "invalid"}]
         return _upload_failed(_report(data, upload_file.filename, problems))
@@ -111,9 +110,8 @@ def upload_form():
     try:
         form, created = forms.deploy_form(db.session(), actor=current_principal(), raw=upload_file.read(
             forms.MAX_FORM_BYTES + 1), clock=clock())
-        db.session.commit()
     except Invalid as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         return _form_failed(gettext("The form was not deployed: %(reason)s", reason=exc.message))
     if created:
         flash(gettext("Form “%(key)s” was deployed as version %(version)d.", key=form.key, version=form.version),
@@ -221,11 +219,9 @@ def start_test_case(key: str, version: int):
     try:
         instance = instances.start_instance(db.session(), actor=actor, process_key=key, business_key=business_key,
                                             data=data, clock=clock(), definition_id=definition.id)
-        db.session.commit()
     except IncidentRaised as exc:
-        db.session.commit()  # the case and its incident are kept, as the API does
-        flash(gettext("The test case %(case)s was started, but a step failed: %(reason)s", case=business_key,
-                      reason=exc.message), "error")
+        unit_of_work.keep_incident(gettext("The test case %(case)s was started, but a step failed: %(reason)s",
+                                           case=business_key, reason=exc.message))
         return redirect(url_for("cases.case", instance_id=(exc.details or {}).get("instance_id")), 303)
     flash(gettext("Test case %(case)s was started on version %(version)d.", case=business_key,
                   version=definition.version), "success")
