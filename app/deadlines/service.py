@@ -178,10 +178,22 @@ def _escalate_level2(session: Session, task: HumanTask, instance: ProcessInstanc
     return True
 
 
+DUE_MOVERS = ("lead", "supervisor", "admin")  # leads for their offices' tasks only
+
+
+def _may_set_due(actor: Principal, task: HumanTask) -> bool:
+    return actor.has("supervisor", "admin") or (actor.has("lead") and task.office_id in actor.office_ids)
+
+
+def may_move_due(actor: Principal, task: HumanTask) -> bool:
+    """Whether `move_due_date` would move the task's due date now (leads of its office, supervisors, admins)."""
+    return task.status == "open" and _may_set_due(actor, task)
+
+
 def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: datetime, clock: Clock) -> HumanTask:
     """A lead of the task's office, a supervisor or an admin moves a due date; audited with old and new value."""
     task = get_task(session, actor=actor, task_id=task_id)
-    if not (actor.has("supervisor", "admin") or (actor.has("lead") and task.office_id in actor.office_ids)):
+    if not _may_set_due(actor, task):
         raise Forbidden("only leads of the task's office, supervisors and admins move due dates")
     if due_at.tzinfo is None:
         raise Invalid("due_at needs a timezone offset", details={"fields": {"due_at": "timezone offset required"}})

@@ -91,14 +91,23 @@ def instance_details(session: Session, instance: ProcessInstance) -> dict[str, A
             "data": runtime.workflow_data(wf)}
 
 
+CANCELLERS = ("supervisor", "admin")
+ENDED = ("completed", "cancelled")
+
+
+def may_cancel(actor: Principal, instance: ProcessInstance) -> bool:
+    """Whether `cancel_instance` would cancel the case now (supervisors and admins; a case not yet ended)."""
+    return actor.has(*CANCELLERS) and instance.status not in ENDED
+
+
 def cancel_instance(session: Session, *, actor: Principal, instance_id: int, clock: Clock,
                     reason: str | None = None) -> ProcessInstance:
     """Cancel a running case (supervisors and admins); its open tasks are withdrawn."""
     get_instance(session, actor=actor, instance_id=instance_id)
-    if not actor.has("supervisor", "admin"):
+    if not actor.has(*CANCELLERS):
         raise Forbidden("only supervisors and admins cancel cases")
     instance = orchestration.lock_instance(session, instance_id, actor.municipality_id)
-    if instance.status in ("completed", "cancelled"):
+    if instance.status in ENDED:
         from app.errors import Conflict
         raise Conflict(f"instance {instance_id} is already {instance.status}")
     definition = session.get_one(ProcessDefinition, instance.definition_id)

@@ -94,10 +94,32 @@ def _may_see(actor: Principal, task: HumanTask) -> bool:
     return actor.has(*MUNICIPALITY_WIDE_READERS) or task.office_id in actor.office_ids
 
 
-def _may_work(actor: Principal, task: HumanTask) -> bool:
+def may_work(actor: Principal, task: HumanTask) -> bool:
+    """Clerks and leads of the task's office (and admins) work on it: claim, release, complete."""
     if actor.has("admin"):
         return True
     return actor.has("clerk", "lead") and task.office_id in actor.office_ids
+
+
+def _may_take_from(actor: Principal, task: HumanTask) -> bool:
+    """Who may release a task someone holds: its holder, a lead or an admin."""
+    return task.assignee == actor.username or actor.has("lead", "admin")
+
+
+def may_claim(actor: Principal, task: HumanTask) -> bool:
+    """Whether `claim` would take the task for the actor now (an open task nobody holds)."""
+    return task.status == "open" and may_work(actor, task) and task.assignee is None
+
+
+def may_release(actor: Principal, task: HumanTask) -> bool:
+    """Whether `unclaim` would give the task back to the office queue now."""
+    return (task.status == "open" and may_work(actor, task) and task.assignee is not None
+            and _may_take_from(actor, task))
+
+
+def may_complete(actor: Principal, task: HumanTask) -> bool:
+    """Whether `complete` would accept the actor's answer now (an open task nobody else holds)."""
+    return task.status == "open" and may_work(actor, task) and task.assignee in (None, actor.username)
 
 
 # The case is found through the task's primary key in a scalar subquery, so both lookups are by primary key
@@ -117,7 +139,7 @@ def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[
     task = session.get(HumanTask, task_id, populate_existing=True)  # re-read under the lock
     if task is None or not _may_see(actor, task):
         raise NotFound(f"task {task_id} not found")
-    if not _may_work(actor, task):
+    if not may_work(actor, task):
         raise Forbidden("only clerks and leads of the task's office work on it")
     if task.status != "open":
         raise Conflict(f"task {task_id} is already {task.status}")
@@ -144,7 +166,7 @@ def unclaim(session: Session, *, actor: Principal, task_id: int, clock: Clock) -
     task, instance = _lock_for_action(session, actor, task_id)
     if task.assignee is None:
         return task
-    if task.assignee != actor.username and not actor.has("lead", "admin"):
+    if not _may_take_from(actor, task):
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     old = task.assignee
     task.assignee = None

@@ -74,12 +74,6 @@ def index():
                            filters={"status": status, "prozess": process, "aktenzeichen": key})
 
 
-def may_move_due(actor, task: HumanTask) -> bool:
-    """The service's rule for moving a due date, mirrored to decide whether to show the form."""
-    return task.status == "open" and (actor.has("supervisor", "admin")
-                                      or (actor.has("lead") and task.office_id in actor.office_ids))
-
-
 def _cancel_reason(instance: ProcessInstance, events: list[Any]) -> str | None:
     sha = next(((e.details or {}).get("payload_sha256") for e in events if e.kind == "instance_cancelled"), None)
     if not sha:
@@ -103,10 +97,11 @@ def _case_context(instance_id: int, **extra: Any) -> dict[str, Any]:
                                finished=instance.status == "completed")
     context = {
         "instance": instance, "definition": definition, "status": status_labels().get(instance.status),
-        "tasks": [{"view": v, "may_move": may_move_due(actor, v.task), "due_local": _local_input(v.task.due_at)}
-                  for v in views],
-        "incidents": details["incidents"], "may_retry": actor.has("admin"),
-        "may_cancel": actor.has("supervisor", "admin") and instance.status in ("running", "incident"),
+        "tasks": [{"view": v, "may_move": deadlines.may_move_due(actor, v.task),
+                   "due_local": _local_input(v.task.due_at)} for v in views],
+        "incidents": details["incidents"],
+        "retryable": {i.id for i in details["incidents"] if incident_service.may_retry(actor, i)},
+        "may_cancel": instances.may_cancel(actor, instance),
         "history": task_views.history(db.session(), instance, definition),
         "drawing": diagram.drawable(definition.bpmn_xml), "marks": marks,
         "done_count": sum(1 for m in marks if m["kind"] == "done"), "cancel_reason": _cancel_reason(instance, events),
@@ -147,11 +142,11 @@ def export_trail(instance_id: int):
 
 
 @bp.route("/<int:instance_id>/abbrechen", methods=["GET", "POST"])
-@roles_required("supervisor", "admin")
+@roles_required(*instances.CANCELLERS)
 def cancel(instance_id: int):
     """Cancel a case: a confirmation page with a reason first; the reason goes into the audit trail."""
     instance = instances.get_instance(db.session(), actor=current_principal(), instance_id=instance_id)
-    if instance.status not in ("running", "incident"):
+    if instance.status in instances.ENDED:
         flash(gettext("The case is %(status)s and can no longer be cancelled.",
                       status=status_labels().get(instance.status)), "error")
         return redirect(url_for("cases.case", instance_id=instance_id), 303)
@@ -172,7 +167,7 @@ def cancel(instance_id: int):
 
 
 @bp.post("/<int:instance_id>/stoerungen/<int:incident_id>/wiederholen")
-@roles_required("admin")
+@roles_required(*incident_service.RETRIERS)
 def retry(instance_id: int, incident_id: int):
     """Retry the failed step of an incident (admins)."""
     actor = current_principal()
@@ -205,7 +200,7 @@ def _parse_local(value: str) -> datetime | None:
 
 
 @bp.post("/<int:instance_id>/aufgaben/<int:task_id>/frist")
-@roles_required("lead", "supervisor", "admin")
+@roles_required(*deadlines.DUE_MOVERS)
 def move_due(instance_id: int, task_id: int):
     """Move the due date of an open task (leads of its office, supervisors, admins); audited."""
     actor = current_principal()

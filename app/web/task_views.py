@@ -15,6 +15,7 @@ from app.audit.service import instance_events
 from app.definitions.models import ProcessDefinition
 from app.directory.service import Principal, list_offices
 from app.instances.models import ProcessInstance
+from app.tasks import service as tasks
 from app.tasks.models import HumanTask
 from app.web import formatting
 from app.web.history import HistoryEntry, case_history, element_names
@@ -46,11 +47,6 @@ class TaskView:
         return bool(self.task.assignee) and not self.mine
 
 
-def may_work(actor: Principal, task: HumanTask) -> bool:
-    """The service's rule, mirrored to decide which buttons to show (the service still decides)."""
-    return actor.has("admin") or (actor.has("clerk", "lead") and task.office_id in actor.office_ids)
-
-
 def office_names(session: Session, municipality_id: int) -> dict[int, str]:
     """Office id → name for a municipality."""
     return {office.id: office.name for office in list_offices(session, municipality_id)}
@@ -70,15 +66,13 @@ def task_view(task: HumanTask, *, actor: Principal, now: datetime, process: str,
     """Present one task for the given user at the given time."""
     left = formatting.time_left(now, task.due_at, task.calendar)
     mine = task.assignee == actor.username
-    workable = task.status == "open" and may_work(actor, task)
     return TaskView(
         task=task, process=process, office=offices.get(task.office_id, "—") if task.office_id else "—",
         due=formatting.due_display(task.due_at), due_iso=formatting.iso_local(task.due_at), left=left["text"],
         overdue=left["overdue"] and task.status == "open", due_today=left["today"],
         calendar=formatting.calendar_label(task.calendar), mine=mine,
-        can_claim=workable and task.assignee is None,
-        can_release=workable and task.assignee is not None and (mine or actor.has("lead", "admin")),
-        can_complete=workable and (task.assignee is None or mine))
+        can_claim=tasks.may_claim(actor, task), can_release=tasks.may_release(actor, task),
+        can_complete=tasks.may_complete(actor, task))
 
 
 def task_views(session: Session, tasks: list[HumanTask], *, actor: Principal, now: datetime) -> list[TaskView]:
