@@ -6,7 +6,7 @@ LOTSE_REQUIRE_POSTGRES=1 (CI) a missing PostgreSQL is an error, not a skip.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -40,6 +40,21 @@ def pytest_configure(config):
         raise pytest.UsageError("LOTSE_REQUIRE_POSTGRES=1 but LOTSE_TEST_DATABASE_URL is not set")
     if os.environ.get("LOTSE_REQUIRE_SHARED") == "1" and SHARED_FOUND is None:
         raise pytest.UsageError("LOTSE_REQUIRE_SHARED=1 but no ../shared/conformance beside the checkout")
+    _travel_if_asked()
+
+
+def _travel_if_asked() -> None:
+    """LOTSE_TEST_DAYS_AHEAD=N runs the whole suite with the system date N days ahead (time-machine).
+
+    This proves that no test depends on today's date: CI runs the suite once ten years ahead.
+    """
+    days = os.environ.get("LOTSE_TEST_DAYS_AHEAD")
+    if not days:
+        return
+    import time_machine
+
+    target = datetime.now(timezone.utc) + timedelta(days=int(days))
+    time_machine.travel(target, tick=True).start()
 
 
 def _pg_url() -> str | None:
