@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext
-
-LABELS = {"legal": lazy_gettext("gesetzliche Frist"), "internal": lazy_gettext("interne Zielvorgabe")}
+from flask_babel import gettext
 
 
 def deadline_kind(task: Any) -> str | None:
@@ -18,9 +16,20 @@ def deadline_kind(task: Any) -> str | None:
     return "legal" if legal else "internal"
 
 
+def deadline_label(task: Any) -> str:
+    """How views and escalations name a due date: legal deadline (against the person) or internal target."""
+    kind = deadline_kind(task)
+    if kind is None:
+        return "—"
+    text = gettext("legal deadline") if kind == "legal" else gettext("internal target")
+    if getattr(task, "against", None) == "person":
+        text += ", " + gettext("runs against the person")
+    return text
+
+
 def due_from_text(task: Any) -> str | None:
     """'Frist läuft seit 02.03.2026 (Zustellung des Bescheids)', or None when the clock starts with the task."""
     if getattr(task, "due_from", None) is None:
         return None
     label = f" ({task.due_from_label})" if task.due_from_label else ""
-    return f"Frist läuft seit {task.due_from.strftime('%d.%m.%Y')}{label}"
+    return gettext("Deadline running since %(day)s", day=task.due_from.strftime("%d.%m.%Y")) + label
