@@ -263,11 +263,13 @@ def _per_office(session: Session, municipality_id: int, scope: list[Any], now: d
     if oldest_due:
         at_oldest = [and_(HumanTask.office_id.is_(None) if office_id is None else HumanTask.office_id == office_id,
                           HumanTask.due_at == due) for office_id, due in oldest_due.items()]
-        for office_id, task_id, name, business_key, due_at in session.execute(select(
+        for office_id, task_id, name, business_key, due_at, calendar in session.execute(select(
                 HumanTask.office_id, HumanTask.id, HumanTask.name, HumanTask.business_key, HumanTask.due_at,
+                HumanTask.calendar,
         ).where(*scope, or_(*at_oldest)).order_by(HumanTask.id)):
             oldest.setdefault(office_id, {
                 "task_id": task_id, "name": name, "business_key": business_key, "due_at": due_at.isoformat(),
+                "calendar": calendar,
                 "overdue_hours": round((now - due_at).total_seconds() / 3600, 1)})
     per_office = [{"office": row.office_name or "(ohne Amt)",
                    "open": row.open, "overdue": row.overdue, "escalated": row.escalated,

@@ -90,8 +90,7 @@ def _detail_context(task: HumanTask, *, values: dict[str, Any] | None = None, er
                 if isinstance(prop, dict)}}
     errors = errors or {}
     fields = forms_render.form_fields(doc, values if values is not None else data, errors, raw=raw) if doc else []
-    view = task_views.task_view(task, actor=actor, now=now, process=definition.name,
-                                offices=task_views.office_names(db.session, actor.municipality_id))
+    view = task_views.task_views(db.session, [task], actor=actor, now=now)[0]
     return {"item": view, "instance": instance, "definition": definition, "form_doc": doc, "fields": fields,
             "errors": errors, "form_error": errors.get(forms_render.FORM_ERROR),
             "history": task_views.history(db.session, instance, definition),

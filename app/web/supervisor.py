@@ -2,6 +2,7 @@
 heatmap (waiting tasks and median time per activity on the diagram, with a table of the same numbers)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, render_template, request
@@ -12,7 +13,7 @@ from app.definitions import service as definitions
 from app.errors import NotFound
 from app.extensions import db
 from app.insights import service as insights
-from app.web import diagram, task_views
+from app.web import diagram, formatting, task_views
 from app.web.auth import current_principal, roles_required
 from app.web.clerk import clock
 from app.web.nav import NavItem, register_nav
@@ -28,14 +29,18 @@ def register(app: Flask) -> None:
 
 
 def _office_rows(summary: dict[str, Any], times: list[insights.OfficeTimes],
-                 ids: dict[str, int]) -> list[dict[str, Any]]:
+                 ids: dict[str, int], now: datetime) -> list[dict[str, Any]]:
     """One row per office: today's queue from the overdue summary, the median time of the last 90 days."""
     no_office = gettext("(no office)")
     rows: dict[str, dict[str, Any]] = {}
     for entry in summary["offices"]:
         name = entry["office"] if entry["office"] != "(ohne Amt)" else no_office
+        oldest = entry["oldest_overdue"]
+        if oldest:  # overdue in the deadline's own unit, as on every other screen
+            oldest = {**oldest, "left": formatting.time_left(now, datetime.fromisoformat(oldest["due_at"]),
+                                                             oldest.get("calendar"))["text"]}
         rows[name] = {"office": name, "office_id": ids.get(entry["office"]), "open": entry["open"], "overdue": entry["overdue"],
-                      "escalated": entry["escalated"], "oldest": entry["oldest_overdue"], "completed": 0,
+                      "escalated": entry["escalated"], "oldest": oldest, "completed": 0,
                       "median": None}
     for times_row in times:
         name = times_row.office or no_office
@@ -53,7 +58,7 @@ def overview():
     now = clock().now()
     summary = overdue_summary(db.session, actor=actor, now=now)
     ids = {name: office_id for office_id, name in task_views.office_names(db.session, actor.municipality_id).items()}
-    offices = _office_rows(summary, insights.office_times(db.session, actor=actor, now=now), ids)
+    offices = _office_rows(summary, insights.office_times(db.session, actor=actor, now=now), ids, now)
     escalated = insights.recent_escalations(db.session, actor=actor, now=now)
     escalations = task_views.task_views(db.session, escalated, actor=actor, now=now)
     processes, _ = definitions.list_definitions(db.session, actor=actor, latest_only=True, limit=500)

@@ -15,12 +15,13 @@ from app.audit.service import instance_events, payloads_by_hash
 from app.definitions.models import ProcessDefinition
 from app.forms.models import FormDefinition
 from app.directory.absence import display_names, substituting_for
+from app.directory.models import Municipality
 from app.directory.service import Principal, list_offices
 from app.engine.calendar import BERLIN
 from app.instances.models import ProcessInstance
 from app.tasks.models import HumanTask
 from app.web import formatting
-from app.web.history import HistoryEntry, case_history, element_names, message_labels
+from app.web.history import HistoryEntry, case_history, element_names, escalation_target, message_labels
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -45,6 +46,7 @@ class TaskView:
     can_complete: bool
     assignee_name: str | None = None
     standing_in: bool = False  # assigned to an absent clerk the viewer stands in for
+    escalation: str | None = None  # "eskaliert an Amtsleitung Sozialamt (Stufe 1) am 05.03.2026, 01:00"
 
     @property
     def claimed_by_other(self) -> bool:
@@ -73,7 +75,8 @@ def process_names(session: Session, tasks: list[HumanTask]) -> dict[int, str]:
 
 
 def task_view(task: HumanTask, *, actor: Principal, now: datetime, process: str, offices: dict[int, str],
-              names: dict[str, str] | None = None, standing_in_for: tuple[str, ...] = ()) -> TaskView:
+              names: dict[str, str] | None = None, standing_in_for: tuple[str, ...] = (),
+              coordination: str | None = None) -> TaskView:
     """Present one task for the given user at the given time (`names`: username → full name)."""
     left = formatting.time_left(now, task.due_at, task.calendar)
     standing_in = bool(task.assignee) and task.assignee in standing_in_for
@@ -88,7 +91,26 @@ def task_view(task: HumanTask, *, actor: Principal, now: datetime, process: str,
         can_release=workable and task.assignee is not None and (mine or actor.has("lead", "admin")),
         can_complete=workable and (task.assignee is None or mine),
         assignee_name=(names or {}).get(task.assignee or "", task.assignee) if task.assignee else None,
-        standing_in=standing_in)
+        standing_in=standing_in, escalation=escalation_text(task, offices, coordination))
+
+
+def escalation_text(task: HumanTask, offices: dict[int, str], coordination: str | None) -> str | None:
+    """Whom a missed deadline was escalated to and when, in words (None while not escalated)."""
+    if task.escalated_at is None:
+        return None
+    office = offices.get(task.office_id) if task.office_id else None
+    if task.second_escalated_at is not None:
+        return gettext("escalated to %(to)s (level 2) on %(when)s",
+                       to=escalation_target(2, office, coordination),
+                       when=formatting.din_datetime(task.second_escalated_at))
+    return gettext("escalated to %(to)s (level 1) on %(when)s", to=escalation_target(1, office, None),
+                   when=formatting.din_datetime(task.escalated_at))
+
+
+def coordination_office(session: Session, municipality_id: int, offices: dict[int, str]) -> str | None:
+    """The office second-level escalations go to."""
+    office_id = session.scalar(select(Municipality.coordination_office_id).where(Municipality.id == municipality_id))
+    return offices.get(office_id) if office_id else None
 
 
 def standing_in_for(session: Session, actor: Principal, now: datetime) -> tuple[str, ...]:
@@ -97,13 +119,16 @@ def standing_in_for(session: Session, actor: Principal, now: datetime) -> tuple[
 
 
 def task_views(session: Session, tasks: list[HumanTask], *, actor: Principal, now: datetime) -> list[TaskView]:
-    """Present many tasks with four extra queries in total."""
+    """Present many tasks with a handful of extra queries in total."""
     offices = office_names(session, actor.municipality_id)
     processes = process_names(session, tasks)
     names = display_names(session, actor.municipality_id)
     absent = standing_in_for(session, actor, now)
+    coordination = coordination_office(session, actor.municipality_id, offices) if any(
+        t.second_escalated_at for t in tasks) else None
     return [task_view(t, actor=actor, now=now, process=processes.get(t.instance_id, t.process_key),
-                      offices=offices, names=names, standing_in_for=absent) for t in tasks]
+                      offices=offices, names=names, standing_in_for=absent, coordination=coordination)
+            for t in tasks]
 
 
 @lru_cache(maxsize=64)
