@@ -11,6 +11,7 @@ from app.instances.models import ProcessInstance
 from app.orchestration import office_name
 from app.tasks import service
 from app.tasks.schemas import (
+    AssignSchema,
     CompletedSchema,
     CompleteSchema,
     DueDateSchema,
