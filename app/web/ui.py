@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from app.deadlines.kinds import deadline_label
 from app.errors import DomainError
 from app.web import formatting, unit_of_work
 from app.web.assets import vendor_url
@@ -139,8 +140,29 @@ def init_ui(app: Flask) -> None:
     app.add_template_filter(formatting.din_datetime, "din_datetime")
     app.add_template_filter(formatting.due_display, "due")
     app.add_template_filter(formatting.iso_local, "iso_local")
+    app.add_template_global(deadline_label, "deadline_label")
+    app.add_template_filter(person, "person")
     app.after_request(security_headers)
     app.after_request(finish)  # registered last, runs first: the headers also reach a conflict page
+
+
+def person(username: str | None) -> str:
+    """A username as people read it: the user's full name ("System" for automatic steps)."""
+    from flask import g
+    from flask_babel import gettext
+
+    from app.directory.absence import display_names
+    from app.extensions import db
+    from app.web.history import SYSTEM_ACTORS
+
+    if not username or username in SYSTEM_ACTORS:
+        return gettext("System")
+    names = getattr(g, "lotse_people", None)
+    if names is None:
+        from app.web.auth import current_principal
+
+        names = g.lotse_people = display_names(db.session(), current_principal().municipality_id)
+    return names.get(username, username)
 
 
 __all__ = ["bp", "error_page", "init_ui", "is_htmx", "is_web_request"]
