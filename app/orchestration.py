@@ -9,20 +9,28 @@ written nothing; it is recorded as an incident.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 
 from app import workflow_cache
 from app.audit import service as audit
+from app.casefile import service as casefile
 from app.clock import Clock
 from app.definitions.models import ProcessDefinition
-from app.directory.service import OfficeRef, Principal, find_office, forget_offices, office_ref, offices_of
-from app.engine import runtime, stepping
+from app.directory.service import (
+    OfficeRef,
+    Principal,
+    find_office,
+    forget_offices,
+    office_ref,
+    offices_of,
+)
+from app.engine import join_merge, runtime, stepping
 from app.engine.expressions import ExpressionError
 from app.errors import Conflict, Invalid, NotFound
 from app.instances import outbox
@@ -50,6 +58,7 @@ class Operation:
     human_task_id: int | None = None
     data: dict[str, Any] | None = None
     message_name: str | None = None
+    categories: dict[str, str] | None = None  # field → data category (from the task's form)
 
     def to_json(self) -> dict[str, Any]:
         """JSON form for the incident row."""
@@ -120,7 +129,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
         wf = workflow_cache.take(session, instance, definition_key)
     offices = _Offices(session, instance.municipality_id)
     try:
-        with runtime.engine_clock(clock):
+        with runtime.engine_clock(clock), join_merge.collecting() as conflicts:
             if wf is None:
                 wf = engine.restore(instance.state)
             before = runtime.Waits.of(wf)
@@ -140,6 +149,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             f"step failed at element '{element_id}': {message} (incident {incident.id})",
             details={"incident_id": incident.id, "element_id": element_id, "instance_id": instance.id},
         ) from exc
+    step.conflicts = conflicts
     _write(session, instance, definition, step, actor=actor, op=op, offices=offices, now=clock.now())
     pending = _queue_messages(session, instance, outgoing, now=clock.now())
     _record_completion(session, instance, wf, actor=actor, now=clock.now())
@@ -171,6 +181,7 @@ class _Step:
     state: str
     next_timer_at: datetime | None
     message_names: list[str]
+    conflicts: list[join_merge.Conflict] = field(default_factory=list)
 
 
 def _settle(instance: ProcessInstance, definition: ProcessDefinition, engine: runtime.EngineDefinition, wf: Any,
@@ -243,24 +254,37 @@ def _apply(wf: Any, op: Operation) -> None:
         runtime.send_message(wf, op.message_name, op.data)
 
 
+def _new_entry(session: Session, instance: ProcessInstance, definition: ProcessDefinition, op: Operation, *,
+               actor: Principal, now: datetime) -> Any:
+    """The case-file entry of the operation's data (start payload, form submission, message payload)."""
+    task = session.get(HumanTask, op.human_task_id) if op.kind == "complete" and op.human_task_id else None
+    kind = {"start": "start", "complete": "task", "message": "message"}.get(op.kind)
+    if kind is None:
+        return None
+    return casefile.new_entry(session, instance=instance, definition=definition, kind=kind, data=op.data,
+                              actor=actor, now=now, task=task, message_name=op.message_name,
+                              categories=op.categories)
+
+
 def _record_operation(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal,
-                      now: datetime, offices: _Offices) -> None:
+                      now: datetime, offices: _Offices, entry_id: int | None) -> None:
     mid = instance.municipality_id
+    fields = {"fields": sorted((op.data or {}).keys())}
+    if entry_id is not None:
+        fields["entry_id"] = entry_id
     if op.kind == "start":
         audit.record(session, municipality_id=mid, kind="instance_started", actor=actor.audit_name, at=now,
                      instance=instance, details={"business_key": instance.business_key,
-                                                 "definition_id": instance.definition_id,
-                                                 "fields": sorted((op.data or {}).keys())}, payload=op.data)
+                                                 "definition_id": instance.definition_id, **fields}, payload=op.data)
     elif op.kind == "complete" and op.human_task_id is not None:
         task = session.get(HumanTask, op.human_task_id)
         task.status, task.completed_at, task.completed_by = "completed", now, actor.username
         audit.record(session, municipality_id=mid, kind="task_completed", actor=actor.audit_name, at=now,
                      instance=instance, office=offices.name(task.office_id), element_id=task.element_id,
-                     details={"task_id": task.id, "fields": sorted((op.data or {}).keys())}, payload=op.data)
+                     details={"task_id": task.id, **fields}, payload=op.data)
     elif op.kind == "message":
         audit.record(session, municipality_id=mid, kind="message_correlated", actor=actor.audit_name, at=now,
-                     instance=instance, details={"message": op.message_name,
-                                                 "fields": sorted((op.data or {}).keys())}, payload=op.data)
+                     instance=instance, details={"message": op.message_name, **fields}, payload=op.data)
 
 
 def _describe_failure(exc: Exception) -> tuple[str | None, str]:
@@ -299,10 +323,12 @@ def _write(session: Session, instance: ProcessInstance, definition: ProcessDefin
         for task in cancelled:
             task.status, task.completed_at = "cancelled", now
     session.add_all(step.created)
-    if step.created:
+    entry = _new_entry(session, instance, definition, op, actor=actor, now=now)
+    if step.created or entry is not None:
         session.flush()
 
-    _record_operation(session, instance, op, actor=actor, now=now, offices=offices)
+    _record_operation(session, instance, op, actor=actor, now=now, offices=offices,
+                      entry_id=entry.id if entry is not None else None)
     for timer_id in step.report.fired_timers:
         audit.record(session, municipality_id=mid, kind="timer_fired", actor="system", at=now,
                      instance=instance, element_id=timer_id)
@@ -319,6 +345,16 @@ def _write(session: Session, instance: ProcessInstance, definition: ProcessDefin
                      instance=instance, office=offices.name(task.office_id), element_id=task.element_id,
                      details={"task_id": task.id, "name": task.name,
                               "due_at": task.due_at.isoformat() if task.due_at else None})
+    for conflict in step.conflicts:
+        # The values are case content: kept in the erasable payload, not in the hashed details.
+        audit.record(session, municipality_id=mid, kind="data_conflict", actor="system", at=now, instance=instance,
+                     element_id=conflict.join_element_id,
+                     details={"key": conflict.key, "offices": [conflict.first.get("lane"), conflict.second.get("lane")],
+                              "elements": [conflict.first.get("element_id"), conflict.second.get("element_id")]},
+                     payload={"key": conflict.key, "first": conflict.first.get("value"),
+                              "second": conflict.second.get("value")})
+    if step.created:
+        casefile.release_for_tasks(session, instance=instance, definition=definition, tasks=step.created, now=now)
 
     instance.state = step.state
     instance.next_timer_at = step.next_timer_at
@@ -390,5 +426,18 @@ def office_name(session: Session, office_id: int | None) -> str | None:
     return office.name if office else None
 
 
-__all__ = ["Operation", "IncidentRaised", "Stepped", "execute", "lock_instance", "lock_case", "LOCK_CASE", "engine_for",
-           "raise_incident", "resolve_office", "clear_instance_waits", "office_name", "find_office"]
+__all__ = [
+    "LOCK_CASE",
+    "IncidentRaised",
+    "Operation",
+    "Stepped",
+    "clear_instance_waits",
+    "engine_for",
+    "execute",
+    "find_office",
+    "lock_case",
+    "lock_instance",
+    "office_name",
+    "raise_incident",
+    "resolve_office",
+]

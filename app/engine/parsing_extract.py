@@ -9,6 +9,7 @@ from lxml import etree
 
 from app.engine import parsing_timers as timers
 from app.engine.model import Problem, TimerInfo, UserTaskInfo
+from app.engine.parsing_casefile import CASEFILE_PROPERTIES
 from app.engine.parsing_lint import BPMN_NS, NSMAP, camunda, local
 
 CALENDARS = ("kalendertage", "werktage-nrw")
@@ -16,7 +17,7 @@ DURATION_PROPERTIES = {"lotse:dueIn": "due_in", "lotse:remindBefore": "remind_be
                        "lotse:followUpIn": "follow_up_in"}
 TEXT_PROPERTIES = {"lotse:calendar": "calendar", "lotse:legalSource": "legal_source"}
 FORM_PROPERTIES = ("lotse:formKey", "formKey")
-KNOWN_PROPERTIES = {*DURATION_PROPERTIES, *TEXT_PROPERTIES, "lotse:formKey"}
+KNOWN_PROPERTIES = {*DURATION_PROPERTIES, *TEXT_PROPERTIES, "lotse:formKey", *CASEFILE_PROPERTIES}
 # Elements whose children run in their own SpiffWorkflow (sub)workflow spec.
 CONTAINERS = {"process", "subProcess", "transaction", "adHocSubProcess"}
 

@@ -1,12 +1,23 @@
 """Clerk screens: "Meine Aufgaben" (mine + the office queue), a task with its case and form, the hand-off."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext, lazy_gettext
 
-from app.audit.access import record_read
+from app.casefile.access import read_case
+from app.casefile.views import refusals, release_views
 from app.clock import Clock
 from app.errors import Conflict, Forbidden, Invalid
 from app.extensions import db
@@ -80,7 +91,9 @@ def _detail_context(task: HumanTask, *, values: dict[str, Any] | None = None, er
     details = instances.instance_details(db.session, instance)
     definition = details["definition"]
     doc = _form_doc(task)
-    data = details["data"] or {}
+    # The case content through the read rule (logged there); the form is prefilled only with what may be read.
+    content = read_case(db.session, actor=actor, instance=instance, action="task_detail", at=now, task_id=task.id)
+    data = content.data
     labels = {name: str(prop.get("title") or name)
               for name, prop in ((doc or {}).get("schema", {}).get("properties") or {}).items()
               if isinstance(prop, dict)}
@@ -89,6 +102,7 @@ def _detail_context(task: HumanTask, *, values: dict[str, Any] | None = None, er
     view = task_views.task_view(task, actor=actor, now=now, process=definition.name,
                                 offices=task_views.office_names(db.session, actor.municipality_id))
     return {"item": view, "instance": instance, "definition": definition, "form_doc": doc, "fields": fields,
+            "entries": content.entries, "releases": release_views(content), "refusals": refusals(db.session, task),
             "errors": errors, "form_error": errors.get(forms_render.FORM_ERROR),
             "history": task_views.history(db.session, instance, definition),
             "facts": task_views.case_facts(data, labels), "incidents": details["incidents"]}
@@ -100,10 +114,7 @@ def task(task_id: int):
     """A task: its case, deadline, history, and the form to complete it."""
     actor = current_principal()
     found = tasks.get_task(db.session, actor=actor, task_id=task_id)
-    context = _detail_context(found)
-    # Reading a case is logged for data-protection control, as the API does.
-    record_read(db.session, reader=actor, action="task_detail", at=clock().now(), instance_id=found.instance_id,
-                task_id=found.id)
+    context = _detail_context(found)  # reads the case through the read rule, which logs the read
     db.session.commit()
     return render_template("clerk/task.html", **context)
 

@@ -59,7 +59,7 @@ def download(*, reader: Principal, fmt: str, filename: str, municipality_id: int
     record_read(db.session, reader=reader, action="audit_export", at=clock().now(), instance_id=instance_id,
                 details=details)
     db.session.commit()  # the entry stays even if the download breaks off
-    chunks = iter_text(iter_records(db.session, **filters), fmt, rows=CHUNK_ROWS)
+    chunks = iter_text(iter_records(db.session, reader=reader, **filters), fmt, rows=CHUNK_ROWS)
     response = Response(stream_with_context(chunks), mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"  # personal data must not stay in caches
