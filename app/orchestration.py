@@ -22,19 +22,13 @@ from app.audit import service as audit
 from app.casefile import service as casefile
 from app.clock import Clock
 from app.definitions.models import ProcessDefinition
-from app.directory.service import (
-    OfficeRef,
-    Principal,
-    find_office,
-    forget_offices,
-    office_ref,
-    offices_of,
-)
-from app.engine import join_merge, runtime, stepping
+from app.directory.service import OfficeRef, Principal, find_office, forget_offices, office_ref, offices_of
+from app.engine import bounds, join_merge, runtime, stepping
 from app.engine.expressions import ExpressionError
 from app.errors import Conflict, Invalid, NotFound
 from app.instances import outbox
 from app.instances.models import Incident, MessageWait, ProcessInstance
+from app.deadlines import clocks as case_clocks
 from app.tasks.due import compute_due_dates
 from app.tasks.models import HumanTask
 
@@ -128,8 +122,10 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     if wf is None:
         wf = workflow_cache.take(session, instance, definition_key)
     offices = _Offices(session, instance.municipality_id)
+    events = case_clocks.events_for(session, instance, op, now=clock.now())
     try:
-        with runtime.engine_clock(clock), join_merge.collecting() as conflicts:
+        with (runtime.engine_clock(clock), case_clocks.case_clocks(events, case_clocks.timer_clocks(definition)),
+              join_merge.collecting() as conflicts):
             if wf is None:
                 wf = engine.restore(instance.state)
             before = runtime.Waits.of(wf)
@@ -141,7 +137,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
                            now=clock.now())
     except runtime.NotWaiting as exc:
         raise Conflict(str(exc)) from exc
-    except (SpiffWorkflowException, ExpressionError) as exc:
+    except (SpiffWorkflowException, ExpressionError, *bounds.DATA_FAILURES) as exc:  # bad data: incident, no 500
         element_id, message = _describe_failure(exc)
         incident = raise_incident(session, instance, op, element_id=element_id, message=message,
                                   actor=actor, clock=clock)
@@ -151,6 +147,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
         ) from exc
     step.conflicts = conflicts
     _write(session, instance, definition, step, actor=actor, op=op, offices=offices, now=clock.now())
+    events.write()
     pending = _queue_messages(session, instance, outgoing, now=clock.now())
     _record_completion(session, instance, wf, actor=actor, now=clock.now())
     workflow_cache.offer(session, instance, definition_key, wf)
@@ -291,6 +288,8 @@ def _describe_failure(exc: Exception) -> tuple[str | None, str]:
     task = getattr(exc, "task", None)
     element_id = task.task_spec.name if task is not None else getattr(exc, "id", None)
     message = getattr(exc, "error_line", None) and str(exc) or str(exc)
+    if not isinstance(exc, (SpiffWorkflowException, ExpressionError)):
+        message = f"{type(exc).__name__}: {str(exc)[:500]}"
     if isinstance(exc, WorkflowException) and getattr(exc, "__cause__", None) is not None:
         message = f"{exc}: {exc.__cause__}"
     return element_id, message
@@ -393,13 +392,20 @@ def _new_human_task(instance: ProcessInstance, definition: ProcessDefinition, re
                     offices: _Offices, now: datetime) -> HumanTask:
     info = definition.summary.get("user_tasks", {}).get(ready.element_id, {})
     office = offices.resolve(info, ready.lane, ready.caller_lane)
-    due_at, follow_up_at, remind_at = compute_due_dates(info, now, ready.data)
-    return HumanTask(municipality_id=instance.municipality_id, instance_id=instance.id, engine_task_id=ready.engine_id,
+    legal = case_clocks.task_deadline({**info, "element_id": ready.element_id}, now, ready.data)
+    due_at, follow_up_at, remind_at = compute_due_dates({**info, "due_in": None} if legal else info, now, ready.data)
+    if legal is not None:
+        due_at, remind_at = legal.due_at, legal.remind_at or remind_at
+    task = HumanTask(municipality_id=instance.municipality_id, instance_id=instance.id, engine_task_id=ready.engine_id,
                      element_id=ready.element_id, name=ready.name, process_key=definition.key,
                      business_key=instance.business_key, office_id=office.id if office else None,
                      status="open", form_key=info.get("form_key"), calendar=info.get("calendar"),
                      legal_source=info.get("legal_source"), created_at=now, due_at=due_at,
                      follow_up_at=follow_up_at, remind_at=remind_at)
+    if legal is not None:
+        task.due_from, task.due_from_label, task.legal, task.against = (legal.due_from, legal.due_from_label,
+                                                                         legal.legal, legal.against)
+    return task
 
 
 def _sync_message_waits(session: Session, instance: ProcessInstance, names: list[str]) -> None:

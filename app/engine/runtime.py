@@ -26,6 +26,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine import clock_timers
 from app.engine.parsing import apply_engine_patches
 from app.engine.script_engine import make_script_engine
 
@@ -268,7 +269,9 @@ def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
         value = event_def.details(task).value
         if value is None or isinstance(value, dict):
             continue  # not yet armed, or a cycle with no repetitions left
-        dues.append(TimerEventDefinition.get_datetime(value))
+        due = TimerEventDefinition.get_datetime(value)
+        if not clock_timers.is_never(due):
+            dues.append(due)
     return min(dues).astimezone(timezone.utc) if dues else None
 
 
