@@ -1,15 +1,15 @@
 """case file: entries owned by offices, releases (hand-offs), consent register
 
-Revision ID: b1c2d3e4f5a6
-Revises: a7b8c9d0e1f2
+Revision ID: e7c4a1f9d2b3
+Revises: b1c2d3e4f5a6
 Create Date: 2026-12-04 05:30:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'b1c2d3e4f5a6'
-down_revision = 'a7b8c9d0e1f2'
+revision = 'e7c4a1f9d2b3'
+down_revision = 'b1c2d3e4f5a6'
 branch_labels = None
 depends_on = None
 
