@@ -16,7 +16,8 @@ from app.casefile.catalogue import CONFIDED, categories, legal_bases
 from app.engine.model import Problem
 from app.engine.parsing_lint import BPMN_NS, NSMAP, local
 
-CASEFILE_PROPERTIES = {"lotse:reads", "lotse:legalBasis", "lotse:consent", "lotse:senders", "lotse:retention"}
+CASEFILE_PROPERTIES = {"lotse:reads", "lotse:legalBasis", "lotse:consent", "lotse:senders", "lotse:retention",
+                       "lotse:recordsConsent"}
 _CATCHING = ("startEvent", "intermediateCatchEvent", "boundaryEvent", "receiveTask")
 
 
