@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app import workflow_cache
 from app.audit import service as audit
-from app.casefile import service as casefile
+from app.casefile import steps as casefile_steps
 from app.clock import Clock
 from app.definitions.models import ProcessDefinition
 from app.directory.service import OfficeRef, Principal, find_office, forget_offices, office_ref, offices_of
@@ -129,6 +129,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             if wf is None:
                 wf = engine.restore(instance.state)
             before = runtime.Waits.of(wf)
+            consent = casefile_steps.consent_step(definition, wf, op.kind, op.engine_task_id, op.data, now=clock.now())
             _apply(wf, op)
             report = stepping.run_steps(wf, refresh_timers=op.kind == "timer")
             outgoing = runtime.thrown_messages(wf)
@@ -145,7 +146,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             f"step failed at element '{element_id}': {message} (incident {incident.id})",
             details={"incident_id": incident.id, "element_id": element_id, "instance_id": instance.id},
         ) from exc
-    step.conflicts = conflicts
+    step.conflicts, step.consent = conflicts, consent
     _write(session, instance, definition, step, actor=actor, op=op, offices=offices, now=clock.now())
     events.write()
     pending = _queue_messages(session, instance, outgoing, now=clock.now())
@@ -179,6 +180,7 @@ class _Step:
     next_timer_at: datetime | None
     message_names: list[str]
     conflicts: list[join_merge.Conflict] = field(default_factory=list)
+    consent: dict[str, Any] | None = None  # the variables of a consent step (lotse:recordsConsent) completed now
 
 
 def _settle(instance: ProcessInstance, definition: ProcessDefinition, engine: runtime.EngineDefinition, wf: Any,
@@ -251,18 +253,6 @@ def _apply(wf: Any, op: Operation) -> None:
         runtime.send_message(wf, op.message_name, op.data)
 
 
-def _new_entry(session: Session, instance: ProcessInstance, definition: ProcessDefinition, op: Operation, *,
-               actor: Principal, now: datetime) -> Any:
-    """The case-file entry of the operation's data (start payload, form submission, message payload)."""
-    task = session.get(HumanTask, op.human_task_id) if op.kind == "complete" and op.human_task_id else None
-    kind = {"start": "start", "complete": "task", "message": "message"}.get(op.kind)
-    if kind is None:
-        return None
-    return casefile.new_entry(session, instance=instance, definition=definition, kind=kind, data=op.data,
-                              actor=actor, now=now, task=task, message_name=op.message_name,
-                              categories=op.categories)
-
-
 def _record_operation(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal,
                       now: datetime, offices: _Offices, entry_id: int | None) -> None:
     mid = instance.municipality_id
@@ -322,12 +312,14 @@ def _write(session: Session, instance: ProcessInstance, definition: ProcessDefin
         for task in cancelled:
             task.status, task.completed_at = "cancelled", now
     session.add_all(step.created)
-    entry = _new_entry(session, instance, definition, op, actor=actor, now=now)
+    entry = casefile_steps.new_entry(session, instance, definition, op, actor=actor, now=now)
     if step.created or entry is not None:
         session.flush()
 
     _record_operation(session, instance, op, actor=actor, now=now, offices=offices,
                       entry_id=entry.id if entry is not None else None)
+    if step.consent is not None:
+        casefile_steps.record_consent(session, instance, step.consent, entry=entry, actor=actor, now=now)
     for timer_id in step.report.fired_timers:
         audit.record(session, municipality_id=mid, kind="timer_fired", actor="system", at=now,
                      instance=instance, element_id=timer_id)
@@ -344,16 +336,7 @@ def _write(session: Session, instance: ProcessInstance, definition: ProcessDefin
                      instance=instance, office=offices.name(task.office_id), element_id=task.element_id,
                      details={"task_id": task.id, "name": task.name,
                               "due_at": task.due_at.isoformat() if task.due_at else None})
-    for conflict in step.conflicts:
-        # The values are case content: kept in the erasable payload, not in the hashed details.
-        audit.record(session, municipality_id=mid, kind="data_conflict", actor="system", at=now, instance=instance,
-                     element_id=conflict.join_element_id,
-                     details={"key": conflict.key, "offices": [conflict.first.get("lane"), conflict.second.get("lane")],
-                              "elements": [conflict.first.get("element_id"), conflict.second.get("element_id")]},
-                     payload={"key": conflict.key, "first": conflict.first.get("value"),
-                              "second": conflict.second.get("value")})
-    if step.created:
-        casefile.release_for_tasks(session, instance=instance, definition=definition, tasks=step.created, now=now)
+    casefile_steps.after_step(session, instance, definition, created=step.created, conflicts=step.conflicts, now=now)
 
     instance.state = step.state
     instance.next_timer_at = step.next_timer_at

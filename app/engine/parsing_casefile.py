@@ -31,12 +31,14 @@ class CasefileFacts:
     message_lanes: dict[str, str] = field(default_factory=dict)         # message name → lane of its catch element
     start_lane: str | None = None
     retention: str | None = None
+    records_consent: list[str] = field(default_factory=list)          # user tasks whose completion records a consent
     problems: list[Problem] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """JSON form for the definition summary."""
         return {"handoffs": self.handoffs, "senders": self.senders, "element_lanes": self.element_lanes,
-                "message_lanes": self.message_lanes, "start_lane": self.start_lane, "retention": self.retention}
+                "message_lanes": self.message_lanes, "start_lane": self.start_lane, "retention": self.retention,
+                "records_consent": self.records_consent}
 
 
 def _properties(el: etree._Element) -> dict[str, tuple[str, etree._Element]]:
@@ -145,6 +147,8 @@ def extract_casefile(documents: list[tuple[etree._Element, str]], main_process_i
         messages = {m.get("id"): m.get("name") for m in root.xpath("//bpmn:message", namespaces=NSMAP)}
         for task in root.xpath("//bpmn:userTask", namespaces=NSMAP):
             reader.handoff(task, lanes.get(task.get("id")))
+            if _properties(task).get("lotse:recordsConsent", ("",))[0].lower() == "true":
+                facts.records_consent.append(task.get("id"))
         for el in root.iter():
             if not isinstance(el.tag, str) or etree.QName(el).namespace != BPMN_NS or local(el) not in _CATCHING:
                 continue
