@@ -16,6 +16,7 @@ from app.audit.jobs import add_jobs as add_audit_jobs
 from app.clock import SystemClock
 from app.extensions import db
 from app.deadlines.service import run_deadline_jobs
+from app.audit.retention import parse_retention
 from app.instances.outbox import deliver_pending
 from app.scheduler.job import job_session
 from app.scheduler.service import fire_due_timers, next_due_at
@@ -56,7 +57,8 @@ def tick(app: Flask, scheduler: BaseScheduler | None = None) -> None:
         fired = fire_due_timers(db.session, clock=app.extensions["lotse_clock"])
         if fired:
             log.info("fired timers of %d instance(s)", len(fired))
-        delivered = deliver_pending(db.session, clock=app.extensions["lotse_clock"])
+        delivered = deliver_pending(db.session, clock=app.extensions["lotse_clock"],
+                                    expire_after=parse_retention(app.config["MESSAGE_EXPIRY"]))
         if delivered:
             log.info("delivered %d pending message(s)", delivered)
         run = run_deadline_jobs(db.session, clock=app.extensions["lotse_clock"],

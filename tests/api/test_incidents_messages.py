@@ -84,16 +84,21 @@ def test_a_thrown_message_starts_the_receiving_pathway_with_the_same_business_ke
     assert "message_correlated" in receiver_kinds
 
 
-def test_a_message_nobody_waits_for_yet_is_delivered_later(app, api, clock):
+def test_a_message_nobody_waits_for_never_starts_a_model_deployed_after_it_and_expires(app, api, clock):
+    from sqlalchemy import select
+
     from app.extensions import db
-    from app.instances.outbox import deliver_pending
+    from app.instances.outbox import PendingMessage, deliver_pending
 
     api.deploy("handoff_sender.bpmn")
     case = api.start("erstorientierung", "AZ-H2").get_json()
     api.as_("abh").post(f"/api/tasks/{case['active_tasks'][0]['id']}/complete", {"data": {"antrag": {"x": 1}}})
     assert api.as_("jc").tasks() == []
     assert deliver_pending(db.session, clock=clock) == 0
-    api.deploy("handoff_receiver.bpmn")
-    assert deliver_pending(db.session, clock=clock) == 1
-    assert [t["element_id"] for t in api.as_("jc").tasks()] == ["ut_antrag"]
+    clock.advance(minutes=5)
+    api.deploy("handoff_receiver.bpmn")  # deployed after the message arrived: it must not start from it
     assert deliver_pending(db.session, clock=clock) == 0
+    assert api.as_("jc").tasks() == []
+    clock.advance(days=7, minutes=1)
+    assert deliver_pending(db.session, clock=clock) == 0
+    assert db.session.scalar(select(PendingMessage.status)) == "expired"

@@ -97,3 +97,25 @@ def test_a_form_field_without_a_known_category_is_an_upload_error(api, casefile_
                                                headers={"Authorization": f"Bearer {api.world.tokens['designer']}"})
     body = json.dumps(response.get_json(), ensure_ascii=False)
     assert response.status_code == 422 and "ohne_kategorie" in body and "notiz" in body and "Wohnen" in body
+
+
+def test_a_message_from_an_office_the_model_does_not_name_is_the_same_404_as_no_case(api, casefile_world):
+    from tests.casefile.models import flow, model
+
+    catch = ('<bpmn:intermediateCatchEvent id="warten"><bpmn:extensionElements><camunda:properties>'
+             + prop("lotse:senders", "Ausländerbehörde") + '</camunda:properties></bpmn:extensionElements>'
+             '<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>'
+             '<bpmn:messageEventDefinition messageRef="m_bescheid"/></bpmn:intermediateCatchEvent>')
+    body = ('<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>' + catch
+            + '<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>'
+            + flow("f1", "start", "warten") + flow("f2", "warten", "end"))
+    content = model("bescheid_warten", {"Ausländerbehörde": ["start", "warten", "end"]}, body)
+    content = content.replace(b'<bpmn:process ', b'<bpmn:message id="m_bescheid" name="Bescheid"/><bpmn:process ')
+    assert deploy(api, content).status_code == 201, deploy(api, content).get_json()
+    api.start("bescheid_warten", "AZ-M-1")
+    refused = api.as_("jc").post("/api/messages", {"name": "Bescheid", "business_key": "AZ-M-1", "payload": {}})
+    unknown = api.as_("jc").post("/api/messages", {"name": "Bescheid", "business_key": "AZ-M-404", "payload": {}})
+    assert refused.status_code == unknown.status_code == 404
+    assert refused.get_json()["message"].replace("AZ-M-1", "X") == unknown.get_json()["message"].replace("AZ-M-404", "X")
+    accepted = api.as_("abh").post("/api/messages", {"name": "Bescheid", "business_key": "AZ-M-1", "payload": {}})
+    assert accepted.status_code == 200, accepted.get_json()
