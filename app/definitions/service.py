@@ -16,9 +16,8 @@ from app.definitions.models import ProcessDefinition
 from app.directory.service import Principal, list_offices
 from app.engine.model import ModelInvalid, ParsedModel, Problem
 from app.engine.parsing import parse_bpmn
-from app.engine.parsing_casefile import CasefileFacts, extract_casefile
+from app.engine.parsing_casefile import CasefileFacts, facts_of
 from app.engine.runtime import EngineDefinition
-from app.engine.xmlsafe import parse_xml
 from app.errors import Forbidden, Invalid, NotFound
 from app.forms.service import normalize_form_key
 
@@ -74,9 +73,7 @@ def _summary(parsed: ParsedModel, office_names: set[str]) -> dict[str, Any]:
 
 def _casefile_facts(parsed: ParsedModel) -> CasefileFacts:
     """Hand-offs, senders, lanes and retention of the model and the processes it calls; ModelInvalid on problems."""
-    documents = [(parse_xml(xml if isinstance(xml, bytes) else xml.encode()).getroot(), origin)
-                 for origin, xml in [("", parsed.normalized_xml), *parsed.called_xml.items()]]
-    facts = extract_casefile(documents, parsed.main_process_id)
+    facts = facts_of(parsed)
     if facts.retention:
         try:
             parse_retention(facts.retention.strip().upper())

@@ -13,8 +13,9 @@ from typing import Any
 from lxml import etree
 
 from app.casefile.catalogue import CONFIDED, categories, legal_bases
-from app.engine.model import Problem
+from app.engine.model import ParsedModel, Problem
 from app.engine.parsing_lint import BPMN_NS, NSMAP, local
+from app.engine.xmlsafe import parse_xml
 
 CASEFILE_PROPERTIES = {"lotse:reads", "lotse:legalBasis", "lotse:consent", "lotse:senders", "lotse:retention",
                        "lotse:recordsConsent"}
@@ -167,3 +168,21 @@ def extract_casefile(documents: list[tuple[etree._Element, str]], main_process_i
                                    "contains(local-name(), 'EventDefinition')]", namespaces=NSMAP):
                     facts.start_lane = lanes.get(start.get("id")) or facts.start_lane
     return facts
+
+
+def facts_of(parsed: ParsedModel) -> CasefileFacts:
+    """The case-file facts of a parsed model and the processes it calls (problems collected, not raised)."""
+    documents = [(parse_xml(xml if isinstance(xml, bytes) else xml.encode()).getroot(), origin)
+                 for origin, xml in [("", parsed.normalized_xml), *parsed.called_xml.items()]]
+    return extract_casefile(documents, parsed.main_process_id)
+
+
+def handoff_text(handoff: dict[str, Any] | None) -> str:
+    """'Stammdaten, Aufenthalt (§ 71 Abs. 2 SGB X)' or '… (consent: <purpose>)'; '—' without a hand-off."""
+    if not handoff:
+        return "—"
+    basis = legal_bases().get(handoff.get("legal_basis") or "")
+    why = [basis.title] if basis else []
+    if handoff.get("consent"):
+        why.append(f"consent: {handoff['consent']}")
+    return f"{', '.join(handoff['reads'])} ({'; '.join(why)})"
