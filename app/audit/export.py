@@ -92,7 +92,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _writer(fmt: str, out: IO[str]) -> Callable[[dict[str, Any]], None]:
+def _writer(fmt: str, out: IO[str]) -> Callable[[dict[str, Any]], object]:
     """Start a file of `fmt` on `out` (CSV: BOM and header) and return what writes one record to it."""
     if fmt == "csv":
         out.write(BOM)
@@ -107,8 +107,9 @@ def _writer(fmt: str, out: IO[str]) -> Callable[[dict[str, Any]], None]:
 def _write(records: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> int:
     put = _writer(fmt, out)
     count = 0
-    for count, record in enumerate(records, start=1):
+    for record in records:
         put(record)
+        count += 1
     return count
 
 

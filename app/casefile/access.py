@@ -57,14 +57,15 @@ def active_releases(session: Session, actor: Principal, instance_id: int) -> lis
         CaseRelease.revoked_at.is_(None)).order_by(CaseRelease.id)))
 
 
-def readable_fields(entry: CaseEntry, actor: Principal, releases: list[CaseRelease]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def readable_fields(entry: CaseEntry, actor: Principal,
+                    releases: list[CaseRelease]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The fields of an entry the actor may read, and the releases that allowed them (the rule, for one entry)."""
     if entry.erased_at is not None or entry.restricted_at is not None:
         return {}, []
     if entry.office_id is not None and entry.office_id in actor.office_ids:
         return dict(entry.fields), []
     allowed: set[str] = set()
-    via = []
+    via: list[dict[str, Any]] = []
     for release in releases:
         if release.upto_entry_id >= entry.id and release.to_office_id != entry.office_id:
             allowed.update(release.categories)
@@ -109,7 +110,7 @@ class PayloadFilter:
         self._fields: dict[int, dict[str, Any]] = {}
 
     def _load(self, instance_id: int) -> None:
-        instance = self.session.get(ProcessInstance, instance_id)
+        instance = self.session.get_one(ProcessInstance, instance_id)
         content = case_content(self.session, actor=self.actor, instance=instance)
         self._instance_id, self._fields = instance_id, {v.entry.id: v.fields for v in content.entries}
 
@@ -124,7 +125,7 @@ class PayloadFilter:
             return {**event, "payload": payload if visible else None, "payload_withheld": not visible}
         if event["instance_id"] != self._instance_id:
             self._load(event["instance_id"])
-        readable = self._fields.get(details.get("entry_id"), {})
+        readable = self._fields.get(int(details.get("entry_id") or 0), {})
         shown = {k: v for k, v in payload.items() if k in readable}
         return {**event, "payload": shown or None, "payload_withheld": shown != payload}
 

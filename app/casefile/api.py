@@ -69,7 +69,7 @@ class Consents(MethodView):
     @blp.response(200, ConsentPageSchema)
     def get(self, args):
         """The consents of a person (business key) the caller may see: recording or recipient office, admins."""
-        rows = consents.list_consents(db.session, actor=principal(), business_key=args["business_key"])
+        rows = consents.list_consents(db.session(), actor=principal(), business_key=args["business_key"])
         return page([_present(c) for c in rows], len(rows))
 
 
@@ -83,7 +83,7 @@ class ConsentWithdraw(MethodView):
     def post(self, body, consent_id):
         """Withdraw a consent: what was released under it becomes unreadable, recipients are notified."""
         notifier = current_app.extensions["lotse_notifier"]
-        consent = consents.withdraw(db.session, actor=principal(), consent_id=consent_id, reason=body["reason"],
+        consent = consents.withdraw(db.session(), actor=principal(), consent_id=consent_id, reason=body["reason"],
                                     now=clock().now(), notifier=notifier)
         return _present(consent)
 

@@ -55,12 +55,13 @@ def check_submission(variables: dict[str, Any], data: dict[str, Any], *, today: 
     if missing:
         raise Invalid("a consent is valid only when the person was informed about purpose, recipients and "
                       "withdrawal (§ 67b Abs. 2 SGB X) / Einwilligung nur wirksam nach Aufklärung über Zweck, "
-                      "Empfänger und Widerruf", details={"fields": {f: "required" for f in missing}})
+                      "Empfänger und Widerruf", details={"fields": dict.fromkeys(missing, "required")})
     born = _as_date(merged.get("geburtsdatum") or merged.get("geburtsdatum_angabe"))
     age = _age(born, _as_date(merged.get("ds_erteilt_am")) or today)
     if age is not None and age < REPRESENTATIVE_BELOW_AGE and not merged.get("ds_vertreten_durch"):
         raise Invalid("the person is a minor: the legal representative must consent too / bei Minderjährigen "
-                      "willigt auch die gesetzliche Vertretung ein", details={"fields": {"ds_vertreten_durch": "required"}})
+                      "willigt auch die gesetzliche Vertretung ein",
+                      details={"fields": {"ds_vertreten_durch": "required"}})
 
 
 def record_from_step(session: Session, *, instance: ProcessInstance, variables: dict[str, Any], office_id: int | None,
@@ -77,8 +78,10 @@ def record_from_step(session: Session, *, instance: ProcessInstance, variables: 
         categories=[c for c in variables.get("ds_datenkategorien") or [] if c in known],
         given_by=str(variables.get("ds_erteilt_durch") or "betroffene Person"),
         legal_representative=variables.get("ds_vertreten_durch") or None,
-        informed_purpose=bool(variables.get("ds_info_zweck")), informed_recipients=bool(variables.get("ds_info_empfaenger")),
-        informed_withdrawal=bool(variables.get("ds_info_widerruf")), form=str(variables.get("ds_form") or "schriftlich"),
+        informed_purpose=bool(variables.get("ds_info_zweck")),
+        informed_recipients=bool(variables.get("ds_info_empfaenger")),
+        informed_withdrawal=bool(variables.get("ds_info_widerruf")),
+        form=str(variables.get("ds_form") or "schriftlich"),
         given_at=datetime.combine(given_on, time(), tzinfo=BERLIN),
         # valid through the whole last day (Berlin time)
         valid_until=datetime.combine(until + timedelta(days=1), time(), tzinfo=BERLIN) if until else None,

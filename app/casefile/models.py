@@ -8,12 +8,12 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db_types import UTCDateTime
-from app.extensions import db
+from app.extensions import Model
 
 ENTRY_KINDS = ("start", "task", "message")
 
 
-class CaseEntry(db.Model):
+class CaseEntry(Model):
     """An append-only fact of a case: the fields one office (the controller) wrote at one step.
 
     `categories` maps each field to its data category (catalogue id; missing = unknown, readable only by
@@ -39,7 +39,7 @@ class CaseEntry(db.Model):
     restricted_reason: Mapped[str | None] = mapped_column(Text)
 
 
-class CaseRelease(db.Model):
+class CaseRelease(Model):
     """A hand-off: categories of other offices' entries (up to `upto_entry_id`) released to one office."""
 
     __tablename__ = "case_release"
@@ -59,7 +59,7 @@ class CaseRelease(db.Model):
     revoked_reason: Mapped[str | None] = mapped_column(Text)
 
 
-class Consent(db.Model):
+class Consent(Model):
     """A consent in the register (§ 67b Abs. 2 SGB X): one purpose, its recipients and categories."""
 
     __tablename__ = "consent"

@@ -110,7 +110,7 @@ def release_for_tasks(session: Session, *, instance: ProcessInstance, definition
     upto = session.scalar(select(func.max(CaseEntry.id)).where(CaseEntry.instance_id == instance.id)) or 0
     released = []
     for task, handoff in wanted:
-        office = office_names.get(task.office_id, "")
+        office = office_names.get(task.office_id or 0, "")
         reads = list(handoff["reads"])
         consent = None
         if handoff.get("consent"):
@@ -135,7 +135,7 @@ def release_for_tasks(session: Session, *, instance: ProcessInstance, definition
     if released:
         session.flush()
     for release, task, office in released:
-        sources = sorted({office_names.get(o, str(o)) for (o,) in session.execute(
+        sources = sorted({office_names.get(o or 0, str(o)) for (o,) in session.execute(
             select(CaseEntry.office_id).where(CaseEntry.instance_id == instance.id, CaseEntry.id <= upto,
                                               CaseEntry.office_id != task.office_id,
                                               CaseEntry.office_id.is_not(None)).distinct())})

@@ -9,13 +9,13 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition
 
 # A timer bound to a case clock that has already run out must not fire again when a loop re-arms it.
-NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 Arm = Callable[[str, dict[str, Any]], datetime | None]
 Fired = Callable[[str], None]
@@ -46,7 +46,7 @@ def _has_fired(self: Any, my_task: Any) -> bool:
     return fired
 
 
-DurationTimerEventDefinition.has_fired = _has_fired  # type: ignore[method-assign]
+DurationTimerEventDefinition.has_fired = _has_fired
 
 
 def is_never(value: datetime) -> bool:

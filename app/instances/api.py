@@ -37,12 +37,12 @@ def _with_definition(instance):
 
 
 def _detail(instance, actor, *, log: bool = True):
-    details = service.instance_details(db.session, instance)
+    details = service.instance_details(db.session(), instance)
     _with_definition(instance)
     instance.active_tasks = [present(t) for t in details["active_tasks"]]
     # A start answers with what the starter just sent (not a read of others' data): not logged.
-    content = (read_case(db.session, actor=actor, instance=instance, action="instance_detail", at=clock().now())
-               if log else case_content(db.session, actor=actor, instance=instance))
+    content = (read_case(db.session(), actor=actor, instance=instance, action="instance_detail", at=clock().now())
+               if log else case_content(db.session(), actor=actor, instance=instance))
     instance.incidents, instance.data = details["incidents"], content.data
     instance.entries = [entry_record(view) for view in content.entries]
     return instance
@@ -56,7 +56,7 @@ class Instances(MethodView):
     @blp.response(200, InstancePageSchema)
     def get(self, args):
         """List the cases the caller may see."""
-        rows, total = service.list_instances(db.session, actor=principal(), **args)
+        rows, total = service.list_instances(db.session(), actor=principal(), **args)
         return page([_with_definition(i) for i in rows], total)
 
     @blp.arguments(StartSchema)
@@ -65,7 +65,7 @@ class Instances(MethodView):
     def post(self, body):
         """Start a case on the newest version of a process."""
         actor = principal()
-        instance = service.start_instance(db.session, actor=actor, clock=clock(), **body)
+        instance = service.start_instance(db.session(), actor=actor, clock=clock(), **body)
         return _detail(instance, actor, log=False)
 
 
@@ -77,7 +77,7 @@ class InstanceItem(MethodView):
     def get(self, instance_id):
         """Status, active tasks, incidents, and the entries and data the caller may read (access-logged)."""
         actor = principal()
-        instance = service.get_instance(db.session, actor=actor, instance_id=instance_id)
+        instance = service.get_instance(db.session(), actor=actor, instance_id=instance_id)
         return _detail(instance, actor)
 
 
@@ -89,7 +89,7 @@ class InstanceCancel(MethodView):
     @blp.response(200, InstanceSchema)
     def post(self, body, instance_id):
         """Cancel a running case (supervisors, admins)."""
-        instance = service.cancel_instance(db.session, actor=principal(), instance_id=instance_id, clock=clock(),
+        instance = service.cancel_instance(db.session(), actor=principal(), instance_id=instance_id, clock=clock(),
                                            reason=body.get("reason"))
         return _with_definition(instance)
 
@@ -102,8 +102,8 @@ class InstanceAudit(MethodView):
     def get(self, instance_id):
         """All audit events of a case in chain order; payloads only as far as the caller may read them (logged)."""
         actor = principal()
-        instance = service.get_instance(db.session, actor=actor, instance_id=instance_id)
-        events = read_trail(db.session, actor=actor, instance=instance, action="audit_trail", at=clock().now())
+        instance = service.get_instance(db.session(), actor=actor, instance_id=instance_id)
+        events = read_trail(db.session(), actor=actor, instance=instance, action="audit_trail", at=clock().now())
         return page(events, len(events))
 
 
@@ -117,7 +117,7 @@ class Messages(MethodView):
     @blp.alt_response(409, description="more than one instance or process matches")
     def post(self, body):
         """Deliver a message to the waiting case (by business key or instance id) or start a case."""
-        return messages.correlate(db.session, actor=principal(), clock=clock(), **body)
+        return messages.correlate(db.session(), actor=principal(), clock=clock(), **body)
 
 
 @blp.route("/incidents")
@@ -129,7 +129,7 @@ class Incidents(MethodView):
     def get(self, args):
         """List incidents on cases the caller may see."""
         status = None if args["status"] == "all" else args["status"]
-        rows, total = incidents.list_incidents(db.session, actor=principal(), status=status,
+        rows, total = incidents.list_incidents(db.session(), actor=principal(), status=status,
                                                instance_id=args.get("instance_id"), limit=args["limit"],
                                                offset=args["offset"])
         return page(rows, total)
@@ -143,5 +143,5 @@ class IncidentRetry(MethodView):
     @blp.response(200, IncidentSchema)
     def post(self, body, incident_id):
         """Run the failed step again (admins), optionally with corrected data."""
-        return incidents.retry_incident(db.session, actor=principal(), incident_id=incident_id, clock=clock(),
+        return incidents.retry_incident(db.session(), actor=principal(), incident_id=incident_id, clock=clock(),
                                         data=body["data"])

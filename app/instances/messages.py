@@ -59,7 +59,8 @@ def correlate(session: Session, *, actor: Principal, name: str, clock: Clock, bu
 
 
 def _start_by_message(session: Session, *, actor: Principal, name: str, business_key: str | None,
-                      payload: dict[str, Any] | None, clock: Clock, arrived_at: datetime | None = None) -> dict[str, Any]:
+                      payload: dict[str, Any] | None, clock: Clock,
+                      arrived_at: datetime | None = None) -> dict[str, Any]:
     deployed = [ProcessDefinition.municipality_id == actor.municipality_id]
     if arrived_at is not None:
         deployed.append(ProcessDefinition.deployed_at <= arrived_at)
@@ -99,5 +100,6 @@ def _sender_allowed(actor: Principal, definition: ProcessDefinition, name: str) 
 def may_send(session: Session, actor: Principal, name: str, *, instance_id: int) -> bool:
     """Whether the actor's office may deliver message `name` to this instance (lotse:senders of its model)."""
     definition = session.scalar(select(ProcessDefinition).join(
-        ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id).where(ProcessInstance.id == instance_id))
+        ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id
+    ).where(ProcessInstance.id == instance_id))
     return definition is not None and _sender_allowed(actor, definition, name)

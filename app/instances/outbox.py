@@ -12,13 +12,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.clock import Clock
 from app.db_types import UTCDateTime
-from app.extensions import db
+from app.extensions import Model
 
 # How long an undeliverable message waits before it expires (LOTSE_MESSAGE_EXPIRY overrides it).
 PENDING_FOR = timedelta(days=7)
 
 
-class PendingMessage(db.Model):
+class PendingMessage(Model):
     """A message thrown by an instance, until it is delivered (or expires)."""
 
     __tablename__ = "pending_message"
