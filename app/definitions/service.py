@@ -14,8 +14,9 @@ from app.audit.retention import parse_retention
 from app.clock import Clock
 from app.definitions.models import ProcessDefinition
 from app.directory.service import Principal, list_offices
-from app.engine.model import ModelInvalid, ParsedModel
+from app.engine.model import ModelInvalid, ParsedModel, Problem
 from app.engine.parsing import parse_bpmn
+from app.engine.parsing_casefile import CasefileFacts, facts_of
 from app.engine.runtime import EngineDefinition
 from app.errors import Forbidden, Invalid, NotFound
 from app.forms.service import normalize_form_key
@@ -71,6 +72,20 @@ def _summary(parsed: ParsedModel, office_names: set[str]) -> dict[str, Any]:
     }
 
 
+def _casefile_facts(parsed: ParsedModel) -> CasefileFacts:
+    """Hand-offs, senders, lanes and retention of the model and the processes it calls; ModelInvalid on problems."""
+    facts = facts_of(parsed)
+    if facts.retention:
+        try:
+            parse_retention(facts.retention.strip().upper())
+        except Invalid as exc:
+            facts.problems.append(Problem(parsed.main_process_id, f"lotse:retention: {exc.message}", None, "property"))
+        facts.retention = facts.retention.strip().upper()
+    if facts.problems:
+        raise ModelInvalid(facts.problems)
+    return facts
+
+
 def latest(session: Session, municipality_id: int, key: str) -> ProcessDefinition | None:
     """The newest version of a process key."""
     return session.scalar(select(ProcessDefinition).where(
@@ -91,6 +106,7 @@ def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
 
     try:
         parsed = parse_bpmn(data, resolve_called=resolve_called, max_bytes=max_bytes)
+        casefile = _casefile_facts(parsed)
     except ModelInvalid as exc:
         problems = [asdict(p) for p in exc.problems]
         raise Invalid(f"the model has {len(problems)} problem(s): " + "; ".join(
@@ -107,9 +123,10 @@ def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
         name=parsed.process_name or key, dialect=parsed.dialect, sha256=sha,
         bpmn_xml=data.decode("utf-8", errors="replace"), normalized_xml=parsed.normalized_xml.decode(),
         spec_document=EngineDefinition.spec_document(parsed.dialect, parsed.spec, parsed.subprocess_specs),
-        summary=_summary(parsed, offices), deployed_by=actor.username, deployed_at=clock.now(),
-        # A new version of the same process keeps the retention period: it follows the kind of case.
-        retention=current.retention if current else None,
+        summary={**_summary(parsed, offices), "casefile": casefile.summary()}, deployed_by=actor.username,
+        deployed_at=clock.now(),
+        # A new version keeps the retention period (it follows the kind of case) unless the model names one.
+        retention=casefile.retention or (current.retention if current else None),
     )
     session.add(definition)
     session.flush()

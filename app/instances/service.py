@@ -81,16 +81,13 @@ def list_instances(session: Session, *, actor: Principal, status: str | None = N
 
 
 def instance_details(session: Session, instance: ProcessInstance) -> dict[str, Any]:
-    """Status, definition, active tasks, open incidents and current data of an instance."""
+    """Status, definition, active tasks and open incidents of an instance (its content: app/casefile/access.py)."""
     definition = session.get_one(ProcessDefinition, instance.definition_id)
-    engine = orchestration.engine_for(definition)
-    wf = engine.restore(instance.state)
     tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                          HumanTask.status == "open").order_by(HumanTask.id)))
     incidents = list(session.scalars(select(Incident).where(Incident.instance_id == instance.id,
                                                             Incident.status == "open")))
-    return {"definition": definition, "active_tasks": tasks, "incidents": incidents,
-            "data": runtime.workflow_data(wf)}
+    return {"definition": definition, "active_tasks": tasks, "incidents": incidents}
 
 
 CANCELLERS = ("supervisor", "admin")

@@ -12,7 +12,7 @@ from app.audit import service as audit
 from app.clock import Clock
 from app.directory.service import Principal
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.forms.service import validate_submission
+from app.forms.service import checked_submission
 from app.instances.models import ProcessInstance
 from app.tasks.assign import take_over_as_substitute
 from app.tasks.models import TASK_STATUSES, HumanTask
@@ -204,10 +204,13 @@ def complete_and_follow(session: Session, *, actor: Principal, task_id: int, dat
     if task.assignee is not None and task.assignee != actor.username:
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     data = data or {}
+    categories = None
     if task.form_key:
-        data = validate_submission(session, municipality_id=task.municipality_id, form_key=task.form_key, data=data)
+        data, categories = checked_submission(session, municipality_id=task.municipality_id, form_key=task.form_key,
+                                              data=data)
     stepped = orchestration.execute(session, instance, orchestration.Operation(
-        "complete", engine_task_id=task.engine_task_id, human_task_id=task.id, data=data), actor=actor, clock=clock)
+        "complete", engine_task_id=task.engine_task_id, human_task_id=task.id, data=data, categories=categories),
+        actor=actor, clock=clock)
     # When no other task of the case stayed open through the step, its open tasks are the ones it created.
     following = stepped.open_tasks if stepped.open_tasks is not None else next_tasks(session, task)
     return task, following

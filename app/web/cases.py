@@ -5,14 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
-from app.audit.access import record_read
 from app.audit.export import FORMATS as EXPORT_FORMATS
 from app.audit.service import instance_events, payloads_by_hash
 from app.audit.verify import verify_instance
+from app.casefile.access import read_case
+from app.casefile.views import conflicts_for
 from app.deadlines import service as deadlines
 from app.definitions import service as definitions
 from app.definitions.models import ProcessDefinition
@@ -107,6 +117,9 @@ def _case_context(instance_id: int, **extra: Any) -> dict[str, Any]:
         "done_count": sum(1 for m in marks if m["kind"] == "done"), "cancel_reason": _cancel_reason(instance, events),
         "due_errors": {}, "due_values": {}, "integrity": verify_instance(db.session(), instance),
     }
+    # The case file through the read rule, which writes the access log.
+    context["case_file"] = read_case(db.session(), actor=actor, instance=instance, action="instance_detail", at=now)
+    context["conflicts"] = conflicts_for(db.session(), actor=actor, instance=instance)
     context.update(extra)
     return context
 
@@ -120,10 +133,7 @@ def _local_input(moment: datetime | None) -> str:
 @roles_required(*CASE_ROLES)
 def case(instance_id: int):
     """A case: status, its path on the diagram, open tasks, incidents and the audit trail in words."""
-    context = _case_context(instance_id)
-    # Reading a case is logged for data-protection control, as the API does.
-    record_read(db.session(), reader=current_principal(), action="instance_detail", at=clock().now(),
-                instance_id=instance_id)
+    context = _case_context(instance_id)  # reads the case file through the read rule, which logs the read
     return render_template("cases/case.html", **context)
 
 

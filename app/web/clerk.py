@@ -4,10 +4,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext, lazy_gettext
 
-from app.audit.access import record_read
+from app.casefile.access import read_case
+from app.casefile.views import refusals, release_views
 from app.clock import Clock
 from app.directory.absence import display_names
 from app.errors import Conflict, Forbidden, Invalid
@@ -85,7 +95,9 @@ def _detail_context(task: HumanTask, *, values: dict[str, Any] | None = None, er
     details = instances.instance_details(db.session(), instance)
     definition = details["definition"]
     doc = _form_doc(task)
-    data = details["data"] or {}
+    # The case content through the read rule (logged there); the form is prefilled only with what may be read.
+    content = read_case(db.session(), actor=actor, instance=instance, action="task_detail", at=now, task_id=task.id)
+    data = content.data
     props = {**task_views.form_properties(db.session(), task.municipality_id),
              **{name: prop for name, prop in ((doc or {}).get("schema", {}).get("properties") or {}).items()
                 if isinstance(prop, dict)}}
@@ -93,6 +105,7 @@ def _detail_context(task: HumanTask, *, values: dict[str, Any] | None = None, er
     fields = forms_render.form_fields(doc, values if values is not None else data, errors, raw=raw) if doc else []
     view = task_views.task_views(db.session(), [task], actor=actor, now=now)[0]
     return {"item": view, "instance": instance, "definition": definition, "form_doc": doc, "fields": fields,
+            "entries": content.entries, "releases": release_views(content), "refusals": refusals(db.session(), task),
             "errors": errors, "form_error": errors.get(forms_render.FORM_ERROR),
             "history": task_views.history(db.session(), instance, definition),
             "facts": task_views.case_facts(data, props), "incidents": details["incidents"]}
@@ -104,10 +117,7 @@ def task(task_id: int):
     """A task: its case, deadline, history, and the form to complete it."""
     actor = current_principal()
     found = tasks.get_task(db.session(), actor=actor, task_id=task_id)
-    context = _detail_context(found)
-    # Reading a case is logged for data-protection control, as the API does.
-    record_read(db.session(), reader=actor, action="task_detail", at=clock().now(), instance_id=found.instance_id,
-                task_id=found.id)
+    context = _detail_context(found)  # reads the case through the read rule, which logs the read
     return render_template("clerk/task.html", **context)
 
 
