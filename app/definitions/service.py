@@ -14,8 +14,9 @@ from app.audit.retention import parse_retention
 from app.clock import Clock
 from app.definitions.models import ProcessDefinition
 from app.directory.service import Principal, list_offices
-from app.engine.model import ModelInvalid, ParsedModel
+from app.engine.model import ModelInvalid, ParsedModel, Problem
 from app.engine.parsing import parse_bpmn
+from app.engine.problem_texts import german
 from app.engine.runtime import EngineDefinition
 from app.errors import Forbidden, Invalid, NotFound
 from app.forms.service import normalize_form_key
@@ -70,6 +71,19 @@ def _summary(parsed: ParsedModel, office_names: set[str]) -> dict[str, Any]:
     }
 
 
+def problem_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
+    """Problems as the API answers them: element id, line, code, and the message in English and German."""
+    return [{**asdict(p), "message_de": german(p.message)} for p in problems]
+
+
+def model_invalid(problems: list[Problem]) -> Invalid:
+    """The 422 for a rejected model: every problem in details, the first few in the message with the count."""
+    listed = problem_dicts(problems)
+    shown = "; ".join(f"{p['element_id'] or 'line ' + str(p['line'] or '?')}: {p['message']}" for p in listed[:5])
+    more = f"; and {len(listed) - 5} more (see details.problems)" if len(listed) > 5 else ""
+    return Invalid(f"the model has {len(listed)} problem(s): {shown}{more}", details={"problems": listed})
+
+
 def latest(session: Session, municipality_id: int, key: str) -> ProcessDefinition | None:
     """The newest version of a process key."""
     return session.scalar(select(ProcessDefinition).where(
@@ -91,9 +105,7 @@ def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
     try:
         parsed = parse_bpmn(data, resolve_called=resolve_called, max_bytes=max_bytes)
     except ModelInvalid as exc:
-        problems = [asdict(p) for p in exc.problems]
-        raise Invalid(f"the model has {len(problems)} problem(s): " + "; ".join(
-            f"{p['element_id'] or 'model'}: {p['message']}" for p in problems[:5]), details={"problems": problems}) from exc
+        raise model_invalid(exc.problems) from exc
     sha = hashlib.sha256(data).hexdigest()
     key = parsed.main_process_id
     current = latest(session, mid, key)

@@ -288,7 +288,8 @@ class Linter:
     def unsupported_tasks(self) -> None:
         """Task types and implementations Lotse cannot run."""
         for el in self.xpath("//bpmn:businessRuleTask"):
-            self.add(el, "unsupported", "DMN decisions are not supported yet (business rule task)")
+            self.add(el, "unsupported", "DMN decisions are not supported yet (business rule task; "
+                     "camunda:decisionRef)")
         for el in self.xpath("//bpmn:serviceTask | //bpmn:sendTask"):
             self.implementation(el, IMPLEMENTATION_ATTRS)
             if el.xpath("./bpmn:extensionElements/camunda:connector", namespaces=NSMAP):
@@ -307,7 +308,8 @@ class Linter:
             value = el.get(camunda(attr))
             if value is not None:
                 self.add(el, "unsupported", f"camunda:{attr}='{_short(value)}' is not supported: Lotse runs "
-                         "no Java delegates, expressions or external workers")
+                         "no Java delegates, expressions or external workers; compute values in a script task "
+                         "(name = expression) or let a clerk do the step in a user task")
 
     def camunda_extensions(self) -> None:
         """Listeners and input/output mappings, which would silently do nothing."""
@@ -318,7 +320,7 @@ class Linter:
                 if not impl and el.xpath("./camunda:script", namespaces=NSMAP):
                     impl = " (script)"
                 self.add(el, "unsupported", f"camunda:{tag}{impl} is not supported: the listener would "
-                         "silently do nothing")
+                         "silently do nothing; model the step as a script task in the flow instead")
         for el in self.xpath("//camunda:inputOutput"):
             self.add(el, "unsupported", "camunda:inputOutput mappings are not supported: they would be "
                      "silently ignored")

@@ -146,7 +146,7 @@ def test_element_id_start_is_reserved():
 
 def test_no_executable_process():
     problem = only(problems_of(model(user_task("UT"), executable="false", process_id="Pool_Buerger")))
-    assert (problem.element_id, problem.code) == (None, "structure")
+    assert (problem.element_id, problem.code) == ("Pool_Buerger", "structure")
     assert 'isExecutable="true"' in problem.message and "Pool_Buerger" in problem.message
 
 
@@ -157,7 +157,7 @@ def test_engine_structure_errors_name_the_element():
             '<bpmn:sequenceFlow id="c" sourceRef="UT" targetRef="E2"/>')
     problem = only(problems_of(definitions(body)))
     assert (problem.element_id, problem.code) == ("UT", "structure")
-    assert "Multiple outgoing flows" in problem.message
+    assert "may have only one outgoing flow" in problem.message and "gateway" in problem.message
 
 
 def test_flow_node_without_id_is_reported():
@@ -221,4 +221,4 @@ def test_engine_errors_inside_a_called_model_say_where_they_are():
     problem = only(problems_of(model('<bpmn:callActivity id="CA" calledElement="Beratung"/>'),
                                resolve_called=lambda pid: called))
     assert (problem.element_id, problem.code) == ("T", "structure")
-    assert problem.message.startswith("called process 'Beratung': Multiple outgoing flows")
+    assert problem.message.startswith("called process 'Beratung': a task may have only one outgoing flow")

@@ -85,7 +85,7 @@ def test_a_broken_model_shows_each_problem_and_the_marked_diagram(app, deployed,
     assert "Das Modell wurde nicht bereitgestellt: 2 Probleme" in html and "kaputt.bpmn" in html
     assert "Ausdruck nicht erlaubt" in html and "Eigenschaft ungültig" in html
     assert "<code>ut_pruefen</code> („Aufenthaltsstatus prüfen“)" in html and "Zeile 28" in html
-    assert "lotse:dueIn &#39;bald&#39; is not an ISO 8601 duration" in html
+    assert "lotse:dueIn „bald“ ist keine ISO-8601-Dauer" in html  # the check's message in German
     marks = json.loads(re.search(r"data-marks='([^']*)'", html).group(1))
     assert [(m["id"], m["kind"], m["badge"]) for m in marks] == [("f_ja", "problem", "1"),
                                                                  ("ut_pruefen", "problem", "2")]
