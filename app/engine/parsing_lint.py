@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from app.engine import parsing_normalize as normalize
 from app.engine import parsing_timers as timers
 from app.engine.expressions import ExpressionError, check_expression, check_script
 from app.engine.juel import normalize_condition
@@ -94,6 +95,10 @@ class Linter:
 
     def run(self) -> list[Problem]:
         """Apply every check; return the problems found."""
+        # Rewrites first, so that the checks below see (and check) the gateways and flows they add.
+        self.problems.extend(Problem(p.element_id, self.prefix + p.message, p.line, p.code)
+                             for p in normalize.link_events(self.root))
+        normalize.implicit_gateways(self.root)
         for check in (
             self.zeebe, self.missing_ids, self.reserved_ids, self.conditions, self.timers, self.scripts,
             self.multi_instance, self.payloads, self.unsupported_tasks, self.camunda_extensions,

@@ -84,6 +84,8 @@ _RULES: list[tuple[str, str]] = [
      "Skriptaufgabe im Ablauf"),
     (r"camunda:inputOutput mappings are not supported.*",
      "camunda:inputOutput-Zuordnungen werden nicht unterstützt; sie würden stillschweigend übergangen"),
+    (r"link throw event '(?P<n>.*)' has no link catch event of the same name.*",
+     "das Link-Ereignis „{n}“ hat kein fangendes Link-Ereignis gleichen Namens im selben (Teil-)Prozess"),
     (r"call activity has no calledElement", "der Aufruf (call activity) nennt keinen Prozess (calledElement)"),
     (r"dynamic calledElement '(?P<c>.*)' is not supported",
      "ein dynamisch berechneter Prozess (calledElement „{c}“) wird nicht unterstützt"),

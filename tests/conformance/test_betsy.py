@@ -12,14 +12,11 @@ FOLDER = betsy_dir()
 CASES = load_cases(FOLDER) if FOLDER else []
 # test name -> why Lotse does not pass it yet (kept equal to docs/conformance.md by test_conformance_doc.py).
 GAPS: dict[str, str] = {
-    "SequenceFlow_Conditional": "conditional flows leaving a task are rejected (no implicit gateway)",
-    "SequenceFlow_ConditionalDefault": "conditional flows leaving a task are rejected (no implicit gateway)",
     "ReceiveTask": "only the first process of a collaboration is deployed",
     "Message_IntermediateEvent": "only the first process of a collaboration is deployed",
     "Message_StartEvent": "only the first process of a collaboration is deployed",
     "DataObject_ReadWrite_String": "data object associations fail",
     "Escalation_BoundaryEvent_SubProcess_Interrupting": "an interrupting escalation boundary event does not interrupt",
-    "Link_Event": "link events are not followed; the case hangs",
 }
 
 
@@ -30,8 +27,9 @@ def _param(case):
 
 @pytest.fixture
 def people(session, world):
-    from app.directory.models import User
     from sqlalchemy import select
+
+    from app.directory.models import User
 
     users = {u.username: u for u in session.scalars(select(User))}
     return principal_for(session, users["designer"]), principal_for(session, users["abh"])
