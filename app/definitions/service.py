@@ -104,20 +104,35 @@ def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
 
     try:
         parsed = parse_bpmn(data, resolve_called=resolve_called, max_bytes=max_bytes)
+        # A collaboration: every executable process no call activity calls is deployed, each as its own process.
+        models = [parsed] + [parse_bpmn(data, resolve_called=resolve_called, max_bytes=max_bytes, process_id=pid)
+                             for pid in parsed.participants if pid != parsed.main_process_id]
     except ModelInvalid as exc:
         raise model_invalid(exc.problems) from exc
     sha = hashlib.sha256(data).hexdigest()
+    offices = {o.name.casefold() for o in list_offices(session, mid)}
+    stored = [_store(session, actor, model, data, sha, offices, clock) for model in models]
+    return stored[0][0], any(created for _, created in stored)
+
+
+def _store(session: Session, actor: Principal, parsed: ParsedModel, data: bytes, sha: str, offices: set[str],
+           clock: Clock) -> tuple[ProcessDefinition, bool]:
+    """One process of an uploaded file as a new version of its key (unless the file is unchanged); audited."""
+    mid = actor.municipality_id
     key = parsed.main_process_id
     current = latest(session, mid, key)
     if current is not None and current.sha256 == sha:
         return current, False
-    offices = {o.name.casefold() for o in list_offices(session, mid)}
+    summary = _summary(parsed, offices)
+    summary["collaboration"] = [pid for pid in parsed.participants if pid != key]
+    # Starting a case of one pool starts the other pools that have a start event without trigger (same case).
+    summary["co_starts"] = [pid for pid in parsed.plain_starts if pid != key] if key in parsed.plain_starts else []
     definition = ProcessDefinition(
         municipality_id=mid, key=key, version=(current.version + 1) if current else 1,
         name=parsed.process_name or key, dialect=parsed.dialect, sha256=sha,
         bpmn_xml=data.decode("utf-8", errors="replace"), normalized_xml=parsed.normalized_xml.decode(),
         spec_document=EngineDefinition.spec_document(parsed.dialect, parsed.spec, parsed.subprocess_specs),
-        summary=_summary(parsed, offices), deployed_by=actor.username, deployed_at=clock.now(),
+        summary=summary, deployed_by=actor.username, deployed_at=clock.now(),
         # A new version of the same process keeps the retention period: it follows the kind of case.
         retention=current.retention if current else None,
     )
@@ -125,7 +140,7 @@ def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
     session.flush()
     audit.record(session, municipality_id=mid, kind="definition_deployed", actor=actor.username, at=clock.now(),
                  element_id=key, details={"definition_id": definition.id, "version": definition.version,
-                                          "sha256": sha})
+                                          "sha256": sha, "collaboration": summary["collaboration"]})
     return definition, True
 
 

@@ -87,3 +87,6 @@ class ParsedModel:
     called_elements: list[str] = field(default_factory=list)
     normalized_xml: bytes = b""
     called_xml: dict[str, bytes] = field(default_factory=dict)
+    # Executable processes of the file that no call activity calls: each is deployed as its own process.
+    participants: list[str] = field(default_factory=list)
+    plain_starts: list[str] = field(default_factory=list)

@@ -214,11 +214,30 @@ class _Loader:
         return specs[main], {k: v for k, v in subprocess_specs.items() if v is not None}
 
 
-def _select_main(root: etree._Element) -> tuple[list[str], str | None]:
+def _select_main(root: etree._Element, wanted: str | None = None) -> tuple[list[str], str | None, list[str]]:
+    """(executable process ids, the one to load, the participants: executable processes no call activity calls)."""
     executable = [p.get("id") for p in _top_processes(root) if p.get("isExecutable") == "true" and p.get("id")]
     called = {target for target, _ in _called(root)}
-    candidates = [pid for pid in executable if pid not in called] or executable
-    return executable, (candidates[0] if candidates else None)
+    participants = [pid for pid in executable if pid not in called] or executable
+    if wanted is not None:
+        return executable, (wanted if wanted in executable else None), participants
+    return executable, (participants[0] if participants else None), participants
+
+
+def _plain_starts(root: etree._Element, participants: list[str]) -> list[str]:
+    """Participants with a start event without trigger: starting the collaboration starts them."""
+    return [p.get("id") for p in _top_processes(root) if p.get("id") in participants and p.xpath(
+        "./bpmn:startEvent[not(*[contains(local-name(), 'EventDefinition')])]", namespaces=NSMAP)]
+
+
+def _idle_processes(root: etree._Element, executable: list[str]) -> list[Problem]:
+    """Processes with a start event that Lotse would silently not run, next to ones it runs."""
+    if not executable:
+        return []
+    return [Problem(p.get("id"), f"process '{p.get('id')}' is not executable: set isExecutable=\"true\" on "
+                    "the process Lotse should run (or remove the pool's content)", p.sourceline, "structure")
+            for p in _top_processes(root) if p.get("id") not in executable
+            and p.xpath("./bpmn:startEvent", namespaces=NSMAP)]
 
 
 def _no_executable_process(root: etree._Element) -> list[Problem]:
@@ -272,9 +291,12 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return result
 
 
-def parse_bpmn(data: bytes, *, resolve_called: Resolver | None = None,
-               max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedModel:
-    """Parse, lint and load a BPMN document; raises ModelInvalid listing every problem found."""
+def parse_bpmn(data: bytes, *, resolve_called: Resolver | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+               process_id: str | None = None) -> ParsedModel:
+    """Parse, lint and load a BPMN document (for one participant of a collaboration: process_id).
+
+    Raises ModelInvalid listing every problem found.
+    """
     apply_engine_patches()
     try:
         tree = parse_xml(data, max_bytes=max_bytes)
@@ -289,9 +311,10 @@ def parse_bpmn(data: bytes, *, resolve_called: Resolver | None = None,
     problems = xsd_problems(tree, dialect)
     schema_valid = not problems
     problems += Linter(root).run()
-    process_ids, main = _select_main(root)
+    process_ids, main, participants = _select_main(root, process_id)
     if main is None:
         problems += _no_executable_process(root)
+    problems += _idle_processes(root, process_ids)
     loader = _Loader(tree, dialect, resolve_called, max_bytes)
     loader.resolve_calls()
     problems += loader.problems
@@ -307,7 +330,8 @@ def parse_bpmn(data: bytes, *, resolve_called: Resolver | None = None,
         found = _locate(_dedupe(problems), root)
         raise ModelInvalid(found or [Problem(None, "model could not be loaded", root.sourceline, "structure")])
     return ParsedModel(
-        dialect=dialect, main_process_id=main, process_ids=process_ids,
+        dialect=dialect, main_process_id=main, process_ids=process_ids, participants=participants,
+        plain_starts=_plain_starts(root, participants),
         process_name=_process_name(root, main), spec=spec, subprocess_specs=subprocess_specs,
         lanes=facts.lanes, user_tasks=facts.user_tasks, timers=facts.timers,
         message_names=facts.message_names, called_elements=facts.called_elements,

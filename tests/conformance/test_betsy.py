@@ -12,9 +12,6 @@ FOLDER = betsy_dir()
 CASES = load_cases(FOLDER) if FOLDER else []
 # test name -> why Lotse does not pass it yet (kept equal to docs/conformance.md by test_conformance_doc.py).
 GAPS: dict[str, str] = {
-    "ReceiveTask": "only the first process of a collaboration is deployed",
-    "Message_IntermediateEvent": "only the first process of a collaboration is deployed",
-    "Message_StartEvent": "only the first process of a collaboration is deployed",
     "DataObject_ReadWrite_String": "data object associations fail",
     "Escalation_BoundaryEvent_SubProcess_Interrupting": "an interrupting escalation boundary event does not interrupt",
 }
