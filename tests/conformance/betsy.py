@@ -163,3 +163,27 @@ def run_case(session, clock, case: BetsyCase, *, designer, clerk, log: LogRecord
     details = [instances.instance_details(session, row)["data"] for row in rows]
     incidents = len(list(session.scalars(select(Incident))))
     return Outcome(list(log.lines), [r.status for r in rows], incidents, details)
+
+
+TABLE_START, TABLE_END = "<!-- betsy table: generated, kept equal by tests -->", "<!-- end of betsy table -->"
+
+
+def results_table(cases: list[BetsyCase], gaps: dict[str, str]) -> str:
+    """The markdown table of docs/conformance.md: one row per betsy test with its outcome in Lotse."""
+    tests: dict[str, list[BetsyCase]] = {}
+    for case in cases:
+        tests.setdefault(case.test, []).append(case)
+    passed = sum(1 for name in tests if name not in gaps)
+    rows = [f"{passed} of {len(tests)} betsy tests pass.", "",
+            "| test | group | cases | result |", "|---|---|---|---|"]
+    for name, group in tests.items():
+        area = group[0].path.stem.split("__", 1)[0]
+        result = f"gap: {gaps[name]}" if name in gaps else "passes"
+        rows.append(f"| {name} | {area} | {len(group)} | {result} |")
+    return "\n".join([TABLE_START, *rows, TABLE_END])
+
+
+if __name__ == "__main__":  # print the table for docs/conformance.md
+    from tests.conformance.test_betsy import CASES, GAPS
+
+    print(results_table(CASES, GAPS))
