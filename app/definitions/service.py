@@ -19,7 +19,7 @@ from app.engine.parsing import parse_bpmn
 from app.engine.problem_texts import german
 from app.engine.runtime import EngineDefinition
 from app.errors import Forbidden, Invalid, NotFound
-from app.forms.service import normalize_form_key
+from app.forms.service import latest_form, normalize_form_key
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -91,9 +91,13 @@ def latest(session: Session, municipality_id: int, key: str) -> ProcessDefinitio
     ).order_by(ProcessDefinition.version.desc()).limit(1))
 
 
-def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
-           max_bytes: int = 5_000_000) -> tuple[ProcessDefinition, bool]:
-    """Validate and store a BPMN file as a new version; (definition, created). Identical re-uploads are no-ops."""
+def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock, max_bytes: int = 5_000_000,
+           confirm: bool = True) -> tuple[ProcessDefinition, bool]:
+    """Validate and store a BPMN file as a new version; (definition, created). Identical re-uploads are no-ops.
+
+    With confirm=False (a designer's upload) a task whose lane names no office or whose form is not deployed is a
+    problem until the designer confirms; programmatic deployments (demo, tests) confirm.
+    """
     if not actor.has("designer", "admin"):
         raise Forbidden("only designers and admins deploy process models")
     mid = actor.municipality_id
@@ -111,8 +115,34 @@ def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
         raise model_invalid(exc.problems) from exc
     sha = hashlib.sha256(data).hexdigest()
     offices = {o.name.casefold() for o in list_offices(session, mid)}
+    if not confirm:
+        _require_confirmation(session, mid, models, offices, sha)
     stored = [_store(session, actor, model, data, sha, offices, clock) for model in models]
     return stored[0][0], any(created for _, created in stored)
+
+
+def _require_confirmation(session: Session, mid: int, models: list[ParsedModel], offices: set[str],
+                          sha: str) -> None:
+    """Raise Invalid listing what the designer must confirm (tasks that would wait in no inbox, missing forms)."""
+    problems: list[Problem] = []
+    for parsed in models:
+        current = latest(session, mid, parsed.main_process_id)
+        if current is not None and current.sha256 == sha:
+            continue
+        problems += [Problem(w["element_id"], w["message"] + "; confirm to deploy anyway", None, "confirm")
+                     for w in _summary(parsed, offices)["warnings"]]
+        for task in parsed.user_tasks:
+            key = normalize_form_key(task.form_key)
+            if key and latest_form(session, mid, key) is None:
+                problems.append(Problem(task.element_id, f"user task '{task.element_id}' names the form '{key}', "
+                                        "which is not deployed; deploy the form first or confirm to deploy anyway",
+                                        None, "confirm"))
+    if problems:
+        error = model_invalid(problems)
+        error.message = (f"{len(problems)} thing(s) need your confirmation: " + "; ".join(
+            f"{p.element_id}: {p.message}" for p in problems[:5]) + " — upload again with confirm=true")
+        error.details["needs_confirmation"] = True
+        raise error
 
 
 def _store(session: Session, actor: Principal, parsed: ParsedModel, data: bytes, sha: str, offices: set[str],

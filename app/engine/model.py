@@ -46,6 +46,8 @@ class UserTaskInfo:
     name: str | None
     lane: str | None = None
     candidate_groups: list[str] = field(default_factory=list)
+    # camunda:assignee or a single camunda:candidateUsers entry: a username, or ${variable} holding one.
+    assignee: str | None = None
     form_key: str | None = None
     due_in: str | None = None
     calendar: str | None = None

@@ -86,6 +86,25 @@ _RULES: list[tuple[str, str]] = [
      "camunda:inputOutput-Zuordnungen werden nicht unterstützt; sie würden stillschweigend übergangen"),
     (r"link throw event '(?P<n>.*)' has no link catch event of the same name.*",
      "das Link-Ereignis „{n}“ hat kein fangendes Link-Ereignis gleichen Namens im selben (Teil-)Prozess"),
+    (r"user task '(?P<t>[^']*)' has lane '(?P<l>.*)' naming an office of this municipality; it will wait in no "
+     r"office inbox; confirm to deploy anyway",
+     "die Aufgabe „{t}“ liegt in der Lane „{l}“, die kein Amt dieser Kommune ist – sie landet in keinem "
+     "Posteingang; bestätigen Sie, um trotzdem bereitzustellen"),
+    (r"user task '(?P<t>[^']*)' has no lane or candidate group naming an office of this municipality; it will wait "
+     r"in no office inbox; confirm to deploy anyway",
+     "die Aufgabe „{t}“ liegt in keiner Lane und nennt kein Amt – sie landet in keinem Posteingang; bestätigen "
+     "Sie, um trotzdem bereitzustellen"),
+    (r"user task '(?P<t>[^']*)' names the form '(?P<f>[^']*)', which is not deployed.*",
+     "die Aufgabe „{t}“ nennt das Formular „{f}“, das nicht bereitgestellt ist; stellen Sie zuerst das Formular "
+     "bereit oder bestätigen Sie, um trotzdem bereitzustellen"),
+    (r"camunda:(?P<a>dueDate|followUpDate): (?P<d>.*)",
+     "camunda:{a}: kein Datum, das Lotse berechnen kann (z. B. ${{dateTime().plusDays(14)}}, P14D, "
+     "2026-12-01T09:00:00+01:00 oder ${{variable}}): {d}"),
+    (r"camunda:candidateUsers '(?P<u>.*)' names several users.*",
+     "camunda:candidateUsers „{u}“ nennt mehrere Personen; Lotse gibt eine Aufgabe einer Person oder einem Amt: "
+     "nutzen Sie camunda:assignee oder eine Lane"),
+    (r"the assignee '(?P<a>.*)' is neither a username nor \$\{variable\}",
+     "die Zuständige „{a}“ ist weder ein Benutzername noch ${{variable}}"),
     (r"call activity has no calledElement", "der Aufruf (call activity) nennt keinen Prozess (calledElement)"),
     (r"dynamic calledElement '(?P<c>.*)' is not supported",
      "ein dynamisch berechneter Prozess (calledElement „{c}“) wird nicht unterstützt"),
@@ -203,8 +222,8 @@ def _embedded_id(exc: Exception, message: str) -> str | None:
     """The id of an element whose XML the engine put into its message (Unsupported Catch Event: b'<...>')."""
     for arg in getattr(exc, "args", ())[1:]:
         if isinstance(arg, bytes):
-            found = _XML_ID.search(arg)
-            if found:
-                return (found.group(1) or found.group(2)).decode()
+            in_xml = _XML_ID.search(arg)
+            if in_xml:
+                return (in_xml.group(1) or in_xml.group(2)).decode()
     found = re.search(r"""\bid=\\?["']([^"'\\]+)""", message)
     return found.group(1) if found else None

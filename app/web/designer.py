@@ -88,7 +88,7 @@ def upload():
     data = upload_file.read(limit + 1)
     try:
         definition, created = definitions.deploy(db.session, actor=current_principal(), data=data, clock=clock(),
-                                                 max_bytes=limit)
+                                                 max_bytes=limit, confirm=request.form.get("bestaetigen") == "ja")
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()

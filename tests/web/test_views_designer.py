@@ -19,13 +19,14 @@ VERSION_2 = HANDOFF.replace('name="Aufenthaltsstatus prüfen"', 'name="Status pr
     'value="P14D"', 'value="P10D"')
 
 
-def upload(client, content: str | bytes, filename: str = "modell.bpmn", htmx: bool = False):
-    """Post a BPMN file to the designer's upload form."""
+def upload(client, content: str | bytes, filename: str = "modell.bpmn", htmx: bool = False, confirm: bool = True):
+    """Post a BPMN file to the designer's upload form (confirming lanes without office and missing forms)."""
     data = content.encode() if isinstance(content, str) else content
     headers = {"HX-Request": "true"} if htmx else {}
-    return client.post("/modelle/hochladen", data={"csrf_token": csrf(client, "/modelle"),
-                                                   "datei": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data", headers=headers)
+    fields = {"csrf_token": csrf(client, "/modelle"), "datei": (io.BytesIO(data), filename)}
+    if confirm:
+        fields["bestaetigen"] = "ja"
+    return client.post("/modelle/hochladen", data=fields, content_type="multipart/form-data", headers=headers)
 
 
 def audit_kinds(app, kind: str) -> int:

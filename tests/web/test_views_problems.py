@@ -26,3 +26,26 @@ def test_the_api_returns_every_problem_in_english_and_german(api):
     assert [p["element_id"] for p in problems] == [f"Java_{n}" for n in range(12)]
     assert all("Java" in p["message"] and "Java-Code" in p["message_de"] for p in problems)
     assert "and 7 more (see details.problems)" in body["message"]
+
+
+def test_a_task_without_office_or_form_needs_the_designers_confirmation(app, world, served):
+    unknown = model('<bpmn:userTask id="UT" name="Prüfen" camunda:formKey="gibt_es_nicht" '
+                    'camunda:candidateGroups="Standesamt"/>')
+    designer = sign_in(app, "designer")
+    refused = upload(designer, unknown, confirm=False)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Braucht Ihre Bestätigung" in html and "gibt_es_nicht" in html and "keinem Posteingang" in html
+    assert 'name="bestaetigen"' in html
+    assert upload(designer, unknown, confirm=True).status_code == 303
+
+
+def test_the_api_names_what_needs_confirmation(api):
+    unknown = model('<bpmn:userTask id="UT" camunda:formKey="gibt_es_nicht"/>')
+    refused = api.as_("designer").upload("/api/definitions", unknown, confirm=False)
+    assert refused.status_code == 422
+    body = refused.get_json()
+    assert body["details"]["needs_confirmation"] is True
+    assert {(p["element_id"], p["code"]) for p in body["details"]["problems"]} == {("UT", "confirm")}
+    assert any("gibt_es_nicht" in p["message"] for p in body["details"]["problems"])
+    assert api.as_("designer").upload("/api/definitions", unknown, confirm=True).status_code == 201
