@@ -46,7 +46,8 @@ def _message_starts(parsed: ParsedModel) -> list[str]:
     names = set()
     for spec in parsed.spec.task_specs.values():
         event_def = getattr(spec, "event_definition", None)
-        if type(spec).__name__ == "StartEvent" and type(event_def).__name__ == "MessageEventDefinition":
+        if (type(spec).__name__ == "StartEvent" and event_def is not None
+                and type(event_def).__name__ == "MessageEventDefinition"):
             names.add(event_def.name)
     return sorted(names)
 
@@ -174,8 +175,8 @@ def _store(session: Session, actor: Principal, parsed: ParsedModel, data: bytes,
     return definition, True
 
 
-def list_definitions(session: Session, *, actor: Principal, key: str | None = None,
-                     latest_only: bool = False, limit: int = 100, offset: int = 0) -> tuple[list[ProcessDefinition], int]:
+def list_definitions(session: Session, *, actor: Principal, key: str | None = None, latest_only: bool = False,
+                     limit: int = 100, offset: int = 0) -> tuple[list[ProcessDefinition], int]:
     """Definitions of the caller's municipality, newest first."""
     query = select(ProcessDefinition).where(ProcessDefinition.municipality_id == actor.municipality_id)
     if key:

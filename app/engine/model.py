@@ -58,6 +58,7 @@ class UserTaskInfo:
     camunda_follow_up_date: str | None = None
     documentation: str | None = None
     process_id: str = ""
+    clock: dict[str, Any] | None = None  # legal-clock attributes, see parsing_clocks
 
 
 @dataclass
@@ -70,6 +71,7 @@ class TimerInfo:
     expression: str
     attached_to: str | None = None
     interrupting: bool | None = None
+    clock: dict[str, Any] | None = None  # legal-clock attributes, see parsing_clocks
 
 
 @dataclass

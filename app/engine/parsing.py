@@ -9,6 +9,7 @@ import re
 import threading
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser import BpmnValidator
@@ -319,14 +320,15 @@ def parse_bpmn(data: bytes, *, resolve_called: Resolver | None = None, max_bytes
     loader.resolve_calls()
     problems += loader.problems
     normalized_xml = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
-    spec, subprocess_specs = None, {}
+    spec: Any = None
+    subprocess_specs: dict[str, Any] = {}
     if schema_valid and main is not None:
         loader.problems = []
         spec, subprocess_specs = loader.load(process_ids, main)
         problems += loader.problems
     facts = extract([(t.getroot(), origin) for t, origin, _ in loader.documents])
     problems += facts.problems
-    if problems or spec is None:
+    if problems or spec is None or main is None:  # no main process always comes with a problem
         found = _locate(_dedupe(problems), root)
         raise ModelInvalid(found or [Problem(None, "model could not be loaded", root.sourceline, "structure")])
     return ParsedModel(
