@@ -25,12 +25,11 @@ HORIZON = timedelta(minutes=5)  # betsy waits at most 65 s; anything later is "n
 
 
 def betsy_dir() -> Path | None:
-    """The shared betsy folder, found by walking up from this file (worktrees sit deeper than the repo)."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "conformance" / "executable" / "betsy"
-        if candidate.is_dir():
-            return candidate
-    return None
+    """The shared betsy folder beside the checkout (found by tests/conftest.py), or None."""
+    from tests.conftest import SHARED_FOUND
+
+    folder = SHARED_FOUND / "conformance" / "executable" / "betsy" if SHARED_FOUND else None
+    return folder if folder is not None and folder.is_dir() else None
 
 
 @dataclass

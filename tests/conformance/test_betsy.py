@@ -7,6 +7,7 @@ import pytest
 
 from app.directory.service import principal_for
 from tests.conformance.betsy import LogRecorder, betsy_dir, load_cases, run_case
+from tests.conftest import needs_shared
 
 FOLDER = betsy_dir()
 CASES = load_cases(FOLDER) if FOLDER else []
@@ -39,7 +40,7 @@ def people(session, clock):
     return principal_for(session, designer), principal_for(session, clerk)
 
 
-@pytest.mark.skipif(FOLDER is None, reason="shared betsy conformance files not found (../shared/conformance)")
+@needs_shared
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_betsy_case(session, clock, people, case, monkeypatch):
     designer, clerk = people

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.conformance.betsy import TABLE_END, TABLE_START, results_table
-from tests.conformance.test_betsy import CASES, FOLDER, GAPS
+from tests.conformance.test_betsy import CASES, GAPS
+from tests.conftest import needs_shared
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "conformance.md"
 
 
-@pytest.mark.skipif(FOLDER is None, reason="shared betsy conformance files not found (../shared/conformance)")
+@needs_shared
 def test_the_conformance_table_matches_the_tests():
     text = DOC.read_text()
     shown = text[text.index(TABLE_START):text.index(TABLE_END) + len(TABLE_END)]

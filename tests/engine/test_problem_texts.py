@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from app.engine.problem_texts import german, is_translated
+from tests.conftest import SHARED, needs_shared
 from tests.engine.parsing_helpers import (
     BPMN_DIR,
-    CONFORMANCE,
     model,
     problems_of,
     user_task,
@@ -55,9 +55,9 @@ def test_an_unknown_message_is_shown_in_english_and_marked():
     assert german("something entirely new") == "Die Prüfung meldet (englisch): something entirely new"
 
 
-@pytest.mark.skipif(CONFORMANCE is None, reason="shared conformance files not found (../shared/conformance)")
+@needs_shared
 def test_every_rejected_conformance_file_is_reported_in_german_with_places():
-    files = sorted(p for p in CONFORMANCE.parent.rglob("*") if p.suffix in (".bpmn", ".xml"))
+    files = sorted(p for p in (SHARED / "conformance").rglob("*") if p.suffix in (".bpmn", ".xml"))
     assert len(files) > 50
     rejected = 0
     for path in files:
