@@ -45,10 +45,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from app.api import init_api
     init_api(app)
-    from app.web import init_web; init_web(app)  # noqa: E702
+    from app.web import init_web
+    init_web(app)
     _health(app)
     init_metrics(app)
-    from app.audit.sealer import init_sealer; init_sealer(app)  # noqa: E702
+    from app.audit.sealer import init_sealer
+    init_sealer(app)
     if app.config["EMBEDDED_SCHEDULER"] and not app.config.get("TESTING"):
         _start_embedded_scheduler(app)
     return app
@@ -76,6 +78,7 @@ def _instance_secret(instance_path: str) -> str:
 def _import_models() -> None:
     """Import every model module so metadata (and Alembic autogenerate) sees all tables."""
     from app.audit import models as _audit  # noqa: F401
+    from app.casefile import models as _casefile  # noqa: F401
     from app.deadlines import models as _deadlines  # noqa: F401
     from app.definitions import models as _definitions  # noqa: F401
     from app.directory import models as _directory  # noqa: F401

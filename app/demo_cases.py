@@ -6,8 +6,9 @@ now and runs the deadline jobs, so overdue steps are escalated when a supervisor
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,7 +50,7 @@ class Driver:
     def principal(self, username: str) -> Principal:
         """The principal of a demo user."""
         if username not in self._principals:
-            user = self.session.scalar(select(User).where(User.username == username))
+            user = self.session.scalars(select(User).where(User.username == username)).one()
             self._principals[username] = directory.principal_for(self.session, user)
         return self._principals[username]
 
@@ -58,7 +59,7 @@ class Driver:
         memberships = self.session.scalars(select(Membership).where(Membership.office_id == office_id)
                                            .order_by(Membership.id))
         member = min(memberships, key=lambda m: m.role != "clerk")
-        return self.principal(self.session.get(User, member.user_id).username)
+        return self.principal(self.session.get_one(User, member.user_id).username)
 
     def since(self, days: float) -> None:
         """Set the clock to this many days before now (a few minutes apart per case, like real starts)."""
@@ -67,7 +68,8 @@ class Driver:
 
     def wait(self, days: float = 0, hours: float = 0) -> None:
         """Let time pass: timers due meanwhile fire, pending messages are delivered."""
-        self.clock.advance(days=days, hours=hours)
+        # Never past the present: the demo must show no event dated after the moment it was seeded.
+        self.clock.set(min(self.clock.now() + timedelta(days=days, hours=hours), self.now))
         # The scheduler's jobs commit (or roll back) per instance: hand them a clean session.
         self.session.commit()
         fire_due_timers(self.session, clock=self.clock)
@@ -89,8 +91,8 @@ class Driver:
         task = self.session.scalar(select(HumanTask).where(
             HumanTask.municipality_id == self.municipality_id, HumanTask.business_key == key,
             HumanTask.element_id == element_id, HumanTask.status == "open"))
-        if task is None:
-            raise LookupError(f"demo case {key}: no open task {element_id}")
+        if task is None or task.office_id is None:
+            raise LookupError(f"demo case {key}: no open task {element_id} in an office")
         tasks.complete(self.session, actor=self.clerk_of(task.office_id), task_id=task.id,
                        data=answer(element_id, **changes), clock=self.clock)
         self.wait(days=days)
@@ -111,9 +113,9 @@ def _fall(d: Driver, key: str, person, ago: float, **clearing: Any) -> None:
     d.do(key, "p1_clearing", **clearing)
 
 
-SINGLE = {"kinder_schulpflichtig": 0, "kinder_unter_6": 0}
-NO_JOB = {"arbeitsaufnahme": False, "arbeitgeber": None, "beschaeftigungsbeginn": None, "wochenstunden": None,
-          "bruttolohn": None}
+SINGLE: dict[str, Any] = {"kinder_schulpflichtig": 0, "kinder_unter_6": 0}
+NO_JOB: dict[str, Any] = {"arbeitsaufnahme": False, "arbeitgeber": None, "beschaeftigungsbeginn": None,
+                          "wochenstunden": None, "bruttolohn": None}
 
 
 def _p1_scenarios(d: Driver) -> None:
@@ -238,11 +240,27 @@ def _p4_scenarios(d: Driver) -> None:
     d.start("MS-2026-0121", PEOPLE[11])
     d.do("MS-2026-0121", "p1_fall_anlegen", name="Gashi", vorname="Arben")
     d.do("MS-2026-0121", "p5_zweck", ds_sperrgrund="Gesundheitsdaten (Art. 9 DSGVO)",
-         ds_datenkategorien=["Stammdaten", "Gesundheitsdaten"])
+         ds_datenkategorien=["Stammdaten", "Gesundheit"])
     d.do("MS-2026-0121", "p5_aufklaerung")
 
 
-SCENARIOS: tuple[Callable[[Driver], None], ...] = (_p1_scenarios, _p2_scenarios, _p3_scenarios, _p4_scenarios)
+def _readme_scenarios(d: Driver) -> None:
+    """What the README's clerk login finds first: an overdue task of abh.mueller (Amina Haddad, also in P1)."""
+    d.since(22)
+    d.send("Sprachzugang", "MS-2026-0123", {"name": "Haddad", "vorname": "Amina", "geburtsdatum": "1991-04-17",
+                                            "aufenthaltsstatus": "Duldung", "rechtskreis": "AsylbLG",
+                                            "sprachniveau": "A1"}, "kim.becker")
+    d.do("MS-2026-0123", "p4_kompetenzen")
+    task = d.session.scalar(select(HumanTask).where(
+        HumanTask.municipality_id == d.municipality_id, HumanTask.business_key == "MS-2026-0123",
+        HumanTask.element_id == "p4_berechtigung_abh", HumanTask.status == "open"))
+    if task is None:
+        raise LookupError("demo case MS-2026-0123: no open task p4_berechtigung_abh")
+    tasks.claim(d.session, actor=d.principal("abh.mueller"), task_id=task.id, clock=d.clock)
+
+
+SCENARIOS: tuple[Callable[[Driver], None], ...] = (_p1_scenarios, _p2_scenarios, _p3_scenarios, _p4_scenarios,
+                                                   _readme_scenarios)
 
 
 def seed_cases(session: Session, municipality_id: int, now: datetime) -> Iterator[str]:

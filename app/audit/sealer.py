@@ -61,7 +61,7 @@ class Sealer:
         with self.app.app_context():
             try:
                 for municipality_id in sorted(todo):
-                    written += seal_all(db.session, clock=self.app.extensions["lotse_clock"], only=municipality_id)
+                    written += seal_all(db.session(), clock=self.app.extensions["lotse_clock"], only=municipality_id)
             finally:
                 db.session.remove()
         return written

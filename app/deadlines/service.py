@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, overload
 
 from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -18,18 +18,22 @@ from app.engine.calendar import BERLIN, DeadlineError, parse_duration
 from app.errors import Forbidden, Invalid
 from app.instances.models import ProcessInstance
 from app.metrics import ESCALATIONS, REMINDERS
-from app.tasks.models import HumanTask
 from app.tasks.due import before
+from app.tasks.models import HumanTask
 from app.tasks.service import get_task
 
 BATCH = 200
 
 
+@overload
+def _aware(moment: datetime) -> datetime: ...
+@overload
+def _aware(moment: None) -> None: ...
 def _aware(moment: datetime | None) -> datetime | None:
     """Aggregates may come back naive from SQLite; the values are UTC."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 def _berlin(moment: datetime) -> str:
@@ -44,12 +48,13 @@ def _members(session: Session, office_id: int | None, roles: tuple[str, ...]) ->
 
 def _supervisors(session: Session, municipality_id: int) -> list[User]:
     return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
-        Membership.municipality_id == municipality_id, Membership.role == "supervisor", User.active.is_(True)).distinct()))
+        Membership.municipality_id == municipality_id, Membership.role == "supervisor", User.active.is_(True),
+    ).distinct()))
 
 
 def _lock(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance] | None:
     """Lock the task's instance without waiting; None when another worker holds it (it will come back)."""
-    task = session.get(HumanTask, task_id)
+    task = session.get_one(HumanTask, task_id)
     instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == task.instance_id)
                               .with_for_update(skip_locked=True))
     if instance is None:
@@ -89,8 +94,10 @@ def run_deadline_jobs(session: Session, *, clock: Clock, notifier: Notifier) -> 
         lambda task, instance: _escalate(session, task, instance, now, notifier))
     for town in session.scalars(select(Municipality).where(Municipality.coordination_office_id.is_not(None),
                                                            Municipality.second_escalation_after.is_not(None))):
-        threshold = before(now, town.second_escalation_after)
-        office_id = town.coordination_office_id
+        office_id, after = town.coordination_office_id, town.second_escalation_after
+        if office_id is None or after is None:  # the query selects only towns with both
+            continue
+        threshold = before(now, after)
         run.escalated_level2 += _each(session, select(HumanTask.id).where(
             HumanTask.municipality_id == town.id, HumanTask.status == "open", HumanTask.escalated_at <= threshold,
             HumanTask.second_escalated_at.is_(None)),
@@ -157,7 +164,7 @@ def _escalate_level2(session: Session, task: HumanTask, instance: ProcessInstanc
         return False
     task.second_escalated_at = now
     ESCALATIONS.labels(level="2").inc()
-    coordination = session.get(Office, office_id)
+    coordination = session.get_one(Office, office_id)
     recipients = _members(session, office_id, ("clerk", "lead", "supervisor"))
     owner = _office(session, task)
     notifier.notify(session, recipients, Message(
@@ -171,19 +178,46 @@ def _escalate_level2(session: Session, task: HumanTask, instance: ProcessInstanc
     return True
 
 
-def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: datetime, clock: Clock) -> HumanTask:
-    """A lead of the task's office, a supervisor or an admin moves a due date; audited with old and new value."""
+DUE_MOVERS = ("lead", "supervisor", "admin")  # leads for their offices' tasks only
+
+
+def _lead_of(actor: Principal, task: HumanTask) -> bool:
+    return actor.has("lead") and task.office_id in actor.office_ids
+
+
+def _may_set_due(actor: Principal, task: HumanTask) -> bool:
+    return actor.has("supervisor", "admin") or _lead_of(actor, task)
+
+
+def may_move_due(actor: Principal, task: HumanTask) -> bool:
+    """Whether `move_due_date` would move the task's due date now (leads of its office, supervisors, admins)."""
+    return task.status == "open" and _may_set_due(actor, task)
+
+
+def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: datetime, clock: Clock,
+                  reason: str = "", confirm_past: bool = False) -> HumanTask:
+    """A lead of the task's office, a supervisor or an admin moves a due date, giving a reason.
+
+    A date in the past needs `confirm_past` (the task is overdue at once). Audited with old and new value under
+    the actor's own role and office (the task's office is in the details); the reason is an erasable payload.
+    """
     task = get_task(session, actor=actor, task_id=task_id)
-    if not (actor.has("supervisor", "admin") or (actor.has("lead") and task.office_id in actor.office_ids)):
+    if not _may_set_due(actor, task):
         raise Forbidden("only leads of the task's office, supervisors and admins move due dates")
     if due_at.tzinfo is None:
         raise Invalid("due_at needs a timezone offset", details={"fields": {"due_at": "timezone offset required"}})
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("moving a due date needs a reason", details={"fields": {"reason": "required"}})
+    now = clock.now()
+    if due_at <= now and not confirm_past:
+        raise Invalid("the new due date is in the past; confirm it (confirm_past) to make the task overdue at once",
+                      details={"fields": {"due_at": "in the past", "confirm_past": "required for a past date"}})
     instance = orchestration.lock_instance(session, task.instance_id, actor.municipality_id)
     session.refresh(task)
     if task.status != "open":
         from app.errors import Conflict
         raise Conflict(f"task {task_id} is {task.status}; its due date can no longer change")
-    now = clock.now()
     old = task.due_at
     if old is not None and task.remind_at is not None:
         task.remind_at = due_at - (old - task.remind_at)
@@ -192,10 +226,13 @@ def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: d
     if due_at > now:
         # A deadline moved into the future may be missed again: escalate anew then.
         task.escalated_at = task.second_escalated_at = None
+    role = next(r for r in ("admin", "supervisor", "lead") if actor.has(r) and (r != "lead" or _lead_of(actor, task)))
+    actor_office = orchestration.office_name(session, task.office_id) if role == "lead" else None
     audit.record(session, municipality_id=task.municipality_id, kind="due_date_changed", actor=actor.username, at=now,
-                 instance=instance, office=orchestration.office_name(session, task.office_id),
-                 element_id=task.element_id, details={"task_id": task.id, "old": old.isoformat() if old else None,
-                                                      "new": due_at.isoformat()})
+                 instance=instance, office=actor_office, element_id=task.element_id,
+                 details={"task_id": task.id, "old": old.isoformat() if old else None, "new": due_at.isoformat(),
+                          "role": role, "task_office": orchestration.office_name(session, task.office_id)},
+                 payload={"reason": reason})
     session.flush()
     return task
 
@@ -210,7 +247,7 @@ def overdue_summary(session: Session, *, actor: Principal, now: datetime) -> dic
     if not actor.has("supervisor", "admin"):
         scope.append(HumanTask.office_id.in_(actor.office_ids or {-1}))
     per_office = _per_office(session, actor.municipality_id, scope, now)
-    activities = []
+    activities: list[dict[str, Any]] = []
     for key, element, name, count, overdue_count, oldest_created in session.execute(select(
             HumanTask.process_key, HumanTask.element_id, HumanTask.name, func.count(),
             func.count().filter(HumanTask.due_at < now), func.min(HumanTask.created_at)).where(*scope).group_by(
@@ -248,11 +285,14 @@ def _per_office(session: Session, municipality_id: int, scope: list[Any], now: d
     if oldest_due:
         at_oldest = [and_(HumanTask.office_id.is_(None) if office_id is None else HumanTask.office_id == office_id,
                           HumanTask.due_at == due) for office_id, due in oldest_due.items()]
-        for office_id, task_id, name, business_key, due_at in session.execute(select(
+        for office_id, task_id, name, business_key, due_at, calendar in session.execute(select(
                 HumanTask.office_id, HumanTask.id, HumanTask.name, HumanTask.business_key, HumanTask.due_at,
+                HumanTask.calendar,
         ).where(*scope, or_(*at_oldest)).order_by(HumanTask.id)):
+            assert due_at is not None  # matched on an oldest due date
             oldest.setdefault(office_id, {
                 "task_id": task_id, "name": name, "business_key": business_key, "due_at": due_at.isoformat(),
+                "calendar": calendar,
                 "overdue_hours": round((now - due_at).total_seconds() / 3600, 1)})
     per_office = [{"office": row.office_name or "(ohne Amt)",
                    "open": row.open, "overdue": row.overdue, "escalated": row.escalated,

@@ -12,6 +12,7 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -62,7 +63,7 @@ def end_session(session: Session, sid: str, *, now: datetime, reason: str = "log
 
 def end_all_sessions(session: Session, user_id: int, *, now: datetime, reason: str) -> int:
     """End every open session of a user (password change, deactivation); returns how many."""
-    result = session.execute(update(UserSession).where(UserSession.user_id == user_id,
+    result: Any = session.execute(update(UserSession).where(UserSession.user_id == user_id,
                                                        UserSession.ended_at.is_(None))
                              .values(ended_at=now, ended_reason=reason))
     return result.rowcount or 0

@@ -26,7 +26,7 @@ def duration_days(text: str) -> float | None:
     """An upper estimate of an ISO 8601 duration in days (months as 31, years as 366); None when unreadable."""
     if not isinstance(text, str):
         return None
-    candidate = text.strip().upper()
+    candidate = text.strip().upper().lstrip("+-")  # a backwards offset (-P3M) is as long as its forward twin
     if not candidate.startswith("P") or len(candidate) > 200:
         return None
     date_part, _, time_part = candidate[1:].partition("T")

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import isodate
 from lxml import etree
 
 from app.engine import bounds
+from app.engine import parsing_clocks as clocks
 from app.engine import parsing_timers as timers
+from app.engine.juel_dates import date_expression_error
 from app.engine.model import Problem, TimerInfo, UserTaskInfo
+from app.engine.parsing_casefile import CASEFILE_PROPERTIES
 from app.engine.parsing_lint import BPMN_NS, NSMAP, camunda, local
 
 CALENDARS = ("kalendertage", "werktage-nrw")
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+_JUEL_VARIABLE = re.compile(r"^[$#]\{\s*[A-Za-z][A-Za-z0-9_]*\s*\}$")
 DURATION_PROPERTIES = {"lotse:dueIn": "due_in", "lotse:remindBefore": "remind_before",
                        "lotse:followUpIn": "follow_up_in"}
 TEXT_PROPERTIES = {"lotse:calendar": "calendar", "lotse:legalSource": "legal_source"}
 FORM_PROPERTIES = ("lotse:formKey", "formKey")
-KNOWN_PROPERTIES = {*DURATION_PROPERTIES, *TEXT_PROPERTIES, "lotse:formKey"}
+KNOWN_PROPERTIES = {*DURATION_PROPERTIES, *TEXT_PROPERTIES, *clocks.CLOCK_PROPERTIES, "lotse:formKey",
+                    *CASEFILE_PROPERTIES}
 # Elements whose children run in their own SpiffWorkflow (sub)workflow spec.
 CONTAINERS = {"process", "subProcess", "transaction", "adHocSubProcess"}
 
@@ -117,6 +124,8 @@ class _Extractor:
             camunda_follow_up_date=task.get(camunda("followUpDate")),
             documentation=_documentation(task),
         )
+        self.dates(task)
+        self.assignee(task, info)
         groups = task.get(camunda("candidateGroups"))
         if groups and ("${" in groups or "#{" in groups):
             self.problem(task, "unsupported", f"dynamic camunda:candidateGroups '{groups}' are not "
@@ -130,7 +139,7 @@ class _Extractor:
             elif name in DURATION_PROPERTIES:
                 if too_long := bounds.duration_problem(value):
                     self.problem(task, "property", f"{name}: {too_long}", prop)
-                elif duration_ok(value):
+                elif duration_ok(value) or (name == "lotse:dueIn" and clocks.signed_duration_ok(value, props)):
                     setattr(info, DURATION_PROPERTIES[name], value)
                 else:
                     self.problem(task, "property", f"{name} '{value}' is not an ISO 8601 duration "
@@ -143,7 +152,32 @@ class _Extractor:
             info.calendar = None
         if info.remind_before and not (info.due_in or info.camunda_due_date):
             self.problem(task, "property", "lotse:remindBefore needs a deadline (lotse:dueIn or camunda:dueDate)")
+        info.clock = clocks.read(props, self.root, lambda msg, at: self.problem(task, "property", msg, at),
+                                 legal_source=info.legal_source, due_in=info.due_in, calendar=info.calendar)
         return info
+
+    def dates(self, task: etree._Element) -> None:
+        """camunda:dueDate / followUpDate that Lotse cannot evaluate are problems, not silently no deadline."""
+        for attr in ("dueDate", "followUpDate"):
+            error = date_expression_error(task.get(camunda(attr)))
+            if error:
+                self.problem(task, "property", f"camunda:{attr}: {error}")
+
+    def assignee(self, task: etree._Element, info: UserTaskInfo) -> None:
+        """camunda:assignee / candidateUsers: one user (a username or ${variable}) the task goes to."""
+        assignee = (task.get(camunda("assignee")) or "").strip()
+        users = [u.strip() for u in (task.get(camunda("candidateUsers")) or "").split(",") if u.strip()]
+        if len(users) > 1:
+            self.problem(task, "unsupported", f"camunda:candidateUsers '{', '.join(users)}' names several users; "
+                         "Lotse gives a task to one user or to an office: use camunda:assignee or a lane")
+            return
+        value = assignee or (users[0] if users else "")
+        if not value:
+            return
+        if _USERNAME.match(value) or _JUEL_VARIABLE.match(value):
+            info.assignee = value
+        else:
+            self.problem(task, "unsupported", f"the assignee '{value}' is neither a username nor ${{variable}}")
 
     def timer(self, definition: etree._Element) -> TimerInfo | None:
         event = definition.getparent()
@@ -155,9 +189,14 @@ class _Extractor:
                 interrupting = event.get("cancelActivity", "true").lower() != "false"
             elif local(event) == "startEvent" and event.getparent().get("triggeredByEvent") == "true":
                 interrupting = event.get("isInterrupting", "true").lower() != "false"
-            return TimerInfo(element_id=event.get("id"), process_id=container_id(event) or "",
+            info = TimerInfo(element_id=event.get("id"), process_id=container_id(event) or "",
                              kind=timers.TIMER_KINDS[local(child)], expression=(child.text or "").strip(),
                              attached_to=event.get("attachedToRef"), interrupting=interrupting)
+            def report(msg: str, at: etree._Element, ev: etree._Element = event) -> None:
+                self.problem(ev, "timer", msg, at)
+
+            info.clock = clocks.read_timer(event, info, _properties(event), self.root, report)
+            return info
         self.problem(event, "timer", "timer has no timeDuration, timeDate or timeCycle")
         return None
 

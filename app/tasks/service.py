@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app import orchestration
@@ -12,8 +12,9 @@ from app.audit import service as audit
 from app.clock import Clock
 from app.directory.service import Principal
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.forms.service import validate_submission
+from app.forms.service import checked_submission
 from app.instances.models import ProcessInstance
+from app.tasks.assign import take_over_as_substitute
 from app.tasks.models import TASK_STATUSES, HumanTask
 
 MUNICIPALITY_WIDE_READERS = ("supervisor", "admin")
@@ -32,10 +33,12 @@ def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str
                unassigned: bool = False, or_unassigned: bool = False, process_key: str | None = None,
                business_key: str | None = None, office: str | None = None, due_before: datetime | None = None,
                due_after: datetime | None = None, overdue: bool = False, instance_id: int | None = None,
-               sort_by: str = "due_at", sort_order: str = "asc", limit: int = 50, offset: int = 0) -> tuple[list[HumanTask], int]:
+               sort_by: str = "due_at", sort_order: str = "asc", limit: int = 50, offset: int = 0,
+               standing_in_for: tuple[str, ...] = ()) -> tuple[list[HumanTask], int]:
     """The inbox query: filters as in Camunda's GET /task, always scoped to the caller.
 
-    `or_unassigned` widens an `assignee` filter to "assigned to them or to nobody" (the web inbox: mine + queue).
+    `or_unassigned` widens an `assignee` filter to "assigned to them or to nobody" (the web inbox: mine + queue);
+    `standing_in_for` adds the tasks of absent clerks the caller substitutes to "me".
     """
     query = visible_tasks(select(HumanTask), actor)
     if status != "all":
@@ -45,7 +48,11 @@ def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str
         # also in a generic plan of a prepared statement.
         query = query.where(HumanTask.status == literal(status, literal_execute=True))
     if assignee:
-        mine = HumanTask.assignee == (actor.username if assignee == "me" else assignee)
+        mine: ColumnElement[bool]
+        if assignee == "me" and standing_in_for:
+            mine = HumanTask.assignee.in_((actor.username, *standing_in_for))
+        else:
+            mine = HumanTask.assignee == (actor.username if assignee == "me" else assignee)
         query = query.where(or_(mine, HumanTask.assignee.is_(None)) if or_unassigned else mine)
     if unassigned:
         query = query.where(HumanTask.assignee.is_(None))
@@ -93,10 +100,38 @@ def _may_see(actor: Principal, task: HumanTask) -> bool:
     return actor.has(*MUNICIPALITY_WIDE_READERS) or task.office_id in actor.office_ids
 
 
-def _may_work(actor: Principal, task: HumanTask) -> bool:
+def may_work(actor: Principal, task: HumanTask) -> bool:
+    """Clerks and leads of the task's office (and admins) work on it: claim, release, complete."""
     if actor.has("admin"):
         return True
     return actor.has("clerk", "lead") and task.office_id in actor.office_ids
+
+
+def _may_take_from(actor: Principal, task: HumanTask) -> bool:
+    """Who may release a task someone holds: its holder, a lead or an admin."""
+    return task.assignee == actor.username or actor.has("lead", "admin")
+
+
+def may_claim(actor: Principal, task: HumanTask) -> bool:
+    """Whether `claim` would take the task for the actor now (an open task nobody holds)."""
+    return task.status == "open" and may_work(actor, task) and task.assignee is None
+
+
+def may_release(actor: Principal, task: HumanTask) -> bool:
+    """Whether `unclaim` would give the task back to the office queue now."""
+    return (task.status == "open" and may_work(actor, task) and task.assignee is not None
+            and _may_take_from(actor, task))
+
+
+def may_complete(actor: Principal, task: HumanTask, *, standing_in_for: tuple[str, ...] = ()) -> bool:
+    """Whether `complete` would accept the actor's answer now: an open task nobody else holds.
+
+    `standing_in_for` names the absent clerks the actor substitutes today (app.directory.absence): their tasks
+    the actor completes "in Vertretung".
+    """
+    holder_away = task.assignee is not None and task.assignee in standing_in_for
+    return (task.status == "open" and may_work(actor, task)
+            and (task.assignee in (None, actor.username) or holder_away))
 
 
 # The case is found through the task's primary key in a scalar subquery, so both lookups are by primary key
@@ -116,7 +151,7 @@ def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[
     task = session.get(HumanTask, task_id, populate_existing=True)  # re-read under the lock
     if task is None or not _may_see(actor, task):
         raise NotFound(f"task {task_id} not found")
-    if not _may_work(actor, task):
+    if not may_work(actor, task):
         raise Forbidden("only clerks and leads of the task's office work on it")
     if task.status != "open":
         raise Conflict(f"task {task_id} is already {task.status}")
@@ -126,7 +161,8 @@ def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[
 def claim(session: Session, *, actor: Principal, task_id: int, clock: Clock) -> HumanTask:
     """Take a task; a task claimed by someone else is a conflict."""
     task, instance = _lock_for_action(session, actor, task_id)
-    if task.assignee == actor.username:
+    if task.assignee == actor.username or take_over_as_substitute(session, actor=actor, task=task,
+                                                                  instance=instance, clock=clock):
         return task
     if task.assignee is not None:
         raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
@@ -143,7 +179,7 @@ def unclaim(session: Session, *, actor: Principal, task_id: int, clock: Clock) -
     task, instance = _lock_for_action(session, actor, task_id)
     if task.assignee is None:
         return task
-    if task.assignee != actor.username and not actor.has("lead", "admin"):
+    if not _may_take_from(actor, task):
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     old = task.assignee
     task.assignee = None
@@ -164,13 +200,17 @@ def complete_and_follow(session: Session, *, actor: Principal, task_id: int, dat
                         clock: Clock) -> tuple[HumanTask, list[HumanTask]]:
     """Complete a task (see `complete`) and return where the case went: its `next_tasks`."""
     task, instance = _lock_for_action(session, actor, task_id)
+    take_over_as_substitute(session, actor=actor, task=task, instance=instance, clock=clock)
     if task.assignee is not None and task.assignee != actor.username:
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     data = data or {}
+    categories = None
     if task.form_key:
-        data = validate_submission(session, municipality_id=task.municipality_id, form_key=task.form_key, data=data)
+        data, categories = checked_submission(session, municipality_id=task.municipality_id, form_key=task.form_key,
+                                              data=data)
     stepped = orchestration.execute(session, instance, orchestration.Operation(
-        "complete", engine_task_id=task.engine_task_id, human_task_id=task.id, data=data), actor=actor, clock=clock)
+        "complete", engine_task_id=task.engine_task_id, human_task_id=task.id, data=data, categories=categories),
+        actor=actor, clock=clock)
     # When no other task of the case stayed open through the step, its open tasks are the ones it created.
     following = stepped.open_tasks if stepped.open_tasks is not None else next_tasks(session, task)
     return task, following

@@ -1,8 +1,9 @@
 """Signing in and out (Flask-Login, argon2 via the directory service), the language switch, role checks."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -64,10 +65,10 @@ def load_user(session_id: str) -> WebUser | None:
     user_id, _, sid = session_id.partition(":")
     if not user_id.isdigit() or not sid:
         return None
-    user = sessions.live_session_user(db.session, int(user_id), sid)
+    user = sessions.live_session_user(db.session(), int(user_id), sid)
     if user is None:
         return None
-    return WebUser(user, principal_for(db.session, user), sid)
+    return WebUser(user, principal_for(db.session(), user), sid)
 
 
 def _clock():
@@ -86,10 +87,10 @@ def sign_in(user: User) -> None:
     session.clear()
     if language:
         session["lang"] = language
-    sid = sessions.start_session(db.session, user, now=_clock().now())
-    sessions.clear_failures(db.session, username=user.username)
+    sid = sessions.start_session(db.session(), user, now=_clock().now())
+    sessions.clear_failures(db.session(), username=user.username)
     db.session.commit()
-    login_user(WebUser(user, principal_for(db.session, user), sid))
+    login_user(WebUser(user, principal_for(db.session(), user), sid))
 
 
 def current_principal() -> Principal:
@@ -148,15 +149,15 @@ def login():
     if request.method == "POST":
         if form.validate():
             username, client, now = form.username.data.strip(), request.remote_addr or "unknown", _clock().now()
-            wait = sessions.wait_seconds(db.session, username=username, client=client, now=now, limits=_throttle())
+            wait = sessions.wait_seconds(db.session(), username=username, client=client, now=now, limits=_throttle())
             if wait is None:
-                user = verify_password(db.session, username, form.password.data)
+                user = verify_password(db.session(), username, form.password.data)
                 if user is not None:
                     sign_in(user)
                     return redirect(safe_next(request.args.get("next")) or start_url())
-                sessions.record_failure(db.session, username=username, client=client, now=now, limits=_throttle())
+                sessions.record_failure(db.session(), username=username, client=client, now=now, limits=_throttle())
             else:
-                sessions.audit_throttled(db.session, username=username, client=client, wait=wait, now=now)
+                sessions.audit_throttled(db.session(), username=username, client=client, wait=wait, now=now)
             db.session.commit()
         failed, status = True, 401
     response = current_app.make_response((render_template("auth/login.html", form=form, failed=failed,
@@ -171,7 +172,7 @@ def logout():
     """Sign out (POST with CSRF token, so no other site can sign someone out); the session ends server-side."""
     language = session.get("lang")
     if current_user.is_authenticated:
-        sessions.end_session(db.session, current_user.sid, now=_clock().now())
+        sessions.end_session(db.session(), current_user.sid, now=_clock().now())
         db.session.commit()
     logout_user()
     session.clear()
@@ -200,11 +201,11 @@ def change_password():
     form = PasswordForm()
     errors: list[str] = []
     if request.method == "POST" and form.validate():
-        if verify_password(db.session, user.username, form.current.data) is None:
+        if verify_password(db.session(), user.username, form.current.data) is None:
             errors.append(gettext("The current password is wrong."))
         else:
             try:
-                sessions.set_password(db.session, user=user, new_password=form.new.data, now=_clock().now(),
+                sessions.set_password(db.session(), user=user, new_password=form.new.data, now=_clock().now(),
                                       actor=user.username)
             except Invalid as exc:
                 db.session.rollback()

@@ -5,13 +5,13 @@ application's own role; against the table owner the defence is the DML-only role
 `lotse db create-roles`), under which the app can neither truncate nor disable triggers.
 
 Revision ID: c2d3e4f5a6b7
-Revises: b1c2d3e4f5a6
+Revises: d9e8f7a6b5c4
 Create Date: 2026-12-04 05:40:00
 """
 from alembic import op
 
 revision = 'c2d3e4f5a6b7'
-down_revision = 'b1c2d3e4f5a6'
+down_revision = 'd9e8f7a6b5c4'
 branch_labels = None
 depends_on = None
 

@@ -139,7 +139,11 @@ def test_moving_a_due_date_is_audited_and_limited_to_the_office_lead(app, api, d
     token = csrf(lead, "/faelle")
     invalid = lead.post(url, data={"csrf_token": token, "frist": "morgen"})
     assert invalid.status_code == 422 and "Bitte geben Sie Datum und Uhrzeit ein" in invalid.get_data(as_text=True)
-    moved = lead.post(url, data={"csrf_token": token, "frist": "2026-03-20T16:00"})
+    unexplained = lead.post(url, data={"csrf_token": token, "frist": "2026-03-20T16:00"})
+    assert unexplained.status_code == 422 and "Bitte geben Sie einen Grund" in unexplained.get_data(as_text=True)
+    past = lead.post(url, data={"csrf_token": token, "frist": "2026-02-20T16:00", "grund": "Akte lag vor"})
+    assert past.status_code == 422 and "liegt in der Vergangenheit" in past.get_data(as_text=True)
+    moved = lead.post(url, data={"csrf_token": token, "frist": "2026-03-20T16:00", "grund": "Nachforderung"})
     assert moved.status_code == 303
     assert "Die Frist von „Leistungsantrag bearbeiten“ ist jetzt 20.03.2026, 16:00." in lead.get(
         moved.headers["Location"]).get_data(as_text=True)
@@ -152,10 +156,11 @@ def test_moving_a_due_date_is_audited_and_limited_to_the_office_lead(app, api, d
     done_task = [e for e in events(app, other["id"]) if e.kind == "task_completed"][0].details["task_id"]
     supervisor = sign_in(app, "super")
     closed = supervisor.post(f"/faelle/{other['id']}/aufgaben/{done_task}/frist",
-                             data={"csrf_token": csrf(supervisor, "/faelle"), "frist": "2026-03-20T16:00"})
+                             data={"csrf_token": csrf(supervisor, "/faelle"), "frist": "2026-03-20T16:00",
+                                   "grund": "Nachforderung"})
     assert "Die Aufgabe ist nicht mehr offen" in supervisor.get(closed.headers["Location"]).get_data(as_text=True)
     assert lead.post(f"/faelle/{case['id']}/aufgaben/{done_task}/frist",
-                     data={"csrf_token": token, "frist": "2026-03-20T16:00"}).status_code == 404
+                     data={"csrf_token": token, "frist": "2026-03-20T16:00", "grund": "x"}).status_code == 404
 
 
 def test_the_overview_shows_overdue_escalated_and_handling_times(app, api, clock, deployed, served):
@@ -209,3 +214,18 @@ def test_the_case_view_checks_the_hash_chain(app, api, deployed, served):
     page = supervisor.get(f"/faelle/{case['id']}").get_data(as_text=True)
     assert "Das Protokoll dieses Falls wurde nachträglich verändert." in page
     assert f"instance {case['id']}, seq 3: hash does not match" in page
+
+
+def test_a_step_failing_after_a_clerks_form_keeps_the_incident_and_the_open_task(app, api, served):
+    api.deploy("failing.bpmn")
+    case = api.start("quote_berechnen", "AZ-Q2", user="jc").get_json()
+    task = case["active_tasks"][0]
+    clerk = sign_in(app, "jc")
+    answer = clerk.post(f"/aufgaben/{task['id']}", data={"csrf_token": csrf(clerk, "/aufgaben")})
+    assert answer.status_code == 303 and answer.headers["Location"] == f"/aufgaben/{task['id']}"
+    assert "wurde als Störung erfasst" in clerk.get(answer.headers["Location"]).get_data(as_text=True)
+    stored = api.as_("admin").get(f"/api/instances/{case['id']}").get_json()
+    [incident] = stored["incidents"]
+    assert stored["status"] == "incident" and incident["element_id"] == "st_quote"
+    assert [t["id"] for t in stored["active_tasks"]] == [task["id"]]
+    assert "incident_raised" in [e.kind for e in events(app, case["id"])]

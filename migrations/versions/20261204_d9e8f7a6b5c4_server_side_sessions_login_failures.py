@@ -1,15 +1,15 @@
 """server-side web sessions and failed sign-ins (throttling)
 
-Revision ID: b1c2d3e4f5a6
-Revises: a7b8c9d0e1f2
+Revision ID: d9e8f7a6b5c4
+Revises: e7c4a1f9d2b3
 Create Date: 2026-12-04 05:20:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = 'b1c2d3e4f5a6'
-down_revision = 'a7b8c9d0e1f2'
+revision = 'd9e8f7a6b5c4'
+down_revision = 'e7c4a1f9d2b3'
 branch_labels = None
 depends_on = None
 
