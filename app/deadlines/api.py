@@ -7,10 +7,13 @@ from marshmallow import Schema, fields
 from sqlalchemy import func, select
 
 from app.api.common import PageArgs, clock, page, principal
+from app.deadlines import pause as pausing
 from app.deadlines import service
 from app.deadlines.models import Notification
 from app.errors import NotFound
 from app.extensions import db
+from app.tasks.api import present
+from app.tasks.schemas import TaskSchema
 
 blp = Blueprint("deadlines", __name__, url_prefix="/api", description="Overdue work, escalations, notifications")
 
@@ -23,6 +26,14 @@ class OverdueSchema(Schema):
     activities = fields.List(fields.Dict())
     timer_lag_seconds = fields.Float()
     due_timer_backlog = fields.Integer()
+
+
+class PauseSchema(Schema):
+    """Pause a task's deadline."""
+
+    mode = fields.String(load_default="hemmung", metadata={
+        "description": "hemmung (resume keeps the time left) or unterbrechung (resume restarts the period)"})
+    reason = fields.String(required=True)
 
 
 class NotificationSchema(Schema):
@@ -91,3 +102,25 @@ class NotificationRead(MethodView):
             raise NotFound(f"notification {notification_id} not found")
         note.read_at = note.read_at or clock().now()
         return note
+
+
+@blp.route("/tasks/<int:task_id>/pause")
+class TaskPause(MethodView):
+    """Pause a deadline."""
+
+    @blp.arguments(PauseSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, body, task_id):
+        """Pause the task's clock with a reason (leads of its office, supervisors, admins); audited."""
+        return present(pausing.pause(db.session, actor=principal(), task_id=task_id, mode=body["mode"],
+                                     reason=body["reason"], clock=clock()))
+
+
+@blp.route("/tasks/<int:task_id>/resume")
+class TaskResume(MethodView):
+    """Resume a deadline."""
+
+    @blp.response(200, TaskSchema)
+    def post(self, task_id):
+        """Let the clock run again: after a Hemmung with the time it had left, after an Unterbrechung anew."""
+        return present(pausing.resume(db.session, actor=principal(), task_id=task_id, clock=clock()))

@@ -8,7 +8,7 @@ from flask_babel import gettext
 
 def deadline_kind(task: Any) -> str | None:
     """'legal' when the model marked it so or names a legal source, 'internal' otherwise; None without a due date."""
-    if getattr(task, "due_at", None) is None:
+    if getattr(task, "due_at", None) is None and getattr(task, "paused_due_at", None) is None:
         return None
     legal = getattr(task, "legal", None)
     if legal is None:

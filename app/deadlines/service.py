@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from app import orchestration
 from app.audit import service as audit
 from app.clock import Clock
+from app.deadlines.clocks import ends_at_day_end
+from app.deadlines.kinds import deadline_kind, due_from_text
 from app.deadlines.notifier import Message, Notifier
 from app.directory.models import Membership, Municipality, Office, User
 from app.directory.service import Principal
@@ -63,9 +65,18 @@ def _office(session: Session, task: HumanTask) -> Office | None:
 
 
 def _task_line(task: HumanTask) -> str:
-    due = _berlin(task.due_at) if task.due_at else "—"
+    due = "—"
+    if task.due_at:
+        # A legal clock ends with its day (24:00); only internal targets with a time of day show one.
+        due = task.due_at.astimezone(BERLIN).strftime("%d.%m.%Y") if ends_at_day_end(task.due_at) else _berlin(
+            task.due_at)
+    kind = deadline_kind(task)
+    marking = {"legal": " – gesetzliche Frist", "internal": " – interne Zielvorgabe"}.get(kind or "", "")
+    if kind == "legal" and task.against == "person":
+        marking += ", läuft gegen die Person"
     source = f" ({task.legal_source})" if task.legal_source else ""
-    return f"„{task.name}“ im Fall {task.business_key}, fällig {due}{source}"
+    since = f"; {due_from_text(task)}" if task.due_from else ""
+    return f"„{task.name}“ im Fall {task.business_key}, fällig {due}{marking}{source}{since}"
 
 
 @dataclass
@@ -82,7 +93,8 @@ def run_deadline_jobs(session: Session, *, clock: Clock, notifier: Notifier) -> 
     run = DeadlineRun()
     now = clock.now()
     run.reminded = _each(session, select(HumanTask.id).where(
-        HumanTask.status == "open", HumanTask.remind_at <= now, HumanTask.reminded_at.is_(None)),
+        HumanTask.status == "open", HumanTask.remind_at <= now, HumanTask.reminded_at.is_(None),
+        HumanTask.paused_at.is_(None)),
         lambda task, instance: _remind(session, task, instance, now, notifier))
     run.escalated = _each(session, select(HumanTask.id).where(
         HumanTask.status == "open", HumanTask.due_at < now, HumanTask.escalated_at.is_(None)),

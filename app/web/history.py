@@ -87,6 +87,13 @@ def _sentence(event: AuditEvent, task: str, element: str, names_by_id: dict[str,
         new = details.get("new")
         shown = due_display(datetime.fromisoformat(new)) if new else "—"
         return gettext("Deadline of “%(task)s” changed to %(due)s", task=task, due=shown)
+    if kind == "deadline_paused":
+        return gettext("Deadline of “%(task)s” paused (%(mode)s): %(reason)s", task=task,
+                       mode=details.get("mode", ""), reason=details.get("reason", ""))
+    if kind == "deadline_resumed":
+        new = details.get("new")
+        shown = due_display(datetime.fromisoformat(new)) if new else "—"
+        return gettext("Deadline of “%(task)s” running again, now due %(due)s", task=task, due=shown)
     if kind == "instance_completed":
         return gettext("Case completed")
     if kind == "instance_cancelled":

@@ -97,3 +97,46 @@ def test_bound_clock_keeps_its_end_when_the_loop_rearms_the_timer(api, clock):
     clock.set(datetime.fromisoformat("2028-03-02T00:00:01+01:00"))
     assert fire_due_timers(db.session, clock=clock) == [case["id"]]
     assert [t["element_id"] for t in _open(api, case["id"], "jc")] == ["ut_analog"]
+
+
+def _watched(api, clock, key):
+    api.deploy("clocks.bpmn")
+    case = api.start("klagefrist", key).get_json()
+    [task] = _open(api, case["id"])
+    _complete(api, task, {"zugestellt_am": "2026-03-02"})
+    return _open(api, case["id"])[0]
+
+
+def test_hemmung_keeps_the_time_left_and_is_not_overdue_meanwhile(app, api, clock):
+    """Paused Tue 10 Mar – Fri 20 Mar (10 days): the end moves from Mon 16 Mar to Thu 26 Mar; audited."""
+    from app.deadlines.service import run_deadline_jobs
+
+    task = _watched(api, clock, "AZ-H1")
+    clock.set(datetime.fromisoformat("2026-03-10T09:00:00+01:00"))
+    assert api.as_("abh").post(f"/api/tasks/{task['id']}/pause", {"reason": "x"}).status_code == 403
+    assert api.as_("jc_lead").post(f"/api/tasks/{task['id']}/pause", {"reason": "x"}).status_code in (403, 404)
+    assert api.as_("super").post(f"/api/tasks/{task['id']}/pause", {}).status_code == 422
+    paused = api.as_("super").post(f"/api/tasks/{task['id']}/pause", {"reason": "Prozesskostenhilfeantrag"})
+    assert paused.status_code == 200, paused.get_json()
+    body = paused.get_json()
+    assert body["paused"] is True and body["due_at"] is None and body["deadline_kind"] == "legal"
+    clock.set(datetime.fromisoformat("2026-03-18T09:00:00+01:00"))  # after the old end: not overdue, no escalation
+    assert run_deadline_jobs(db.session, clock=clock, notifier=app.extensions["lotse_notifier"]).escalated == 0
+    assert api.as_("abh").tasks(overdue="true") == []
+    assert api.as_("super").post(f"/api/tasks/{task['id']}/pause", {"reason": "y"}).status_code == 409
+    clock.set(datetime.fromisoformat("2026-03-20T09:00:00+01:00"))
+    resumed = api.as_("super").post(f"/api/tasks/{task['id']}/resume").get_json()
+    assert datetime.fromisoformat(resumed["due_at"]) == datetime.fromisoformat("2026-03-26T23:59:59.999999+01:00")
+    assert resumed["paused"] is False
+    kinds = [e["kind"] for e in api.as_("super").get(f"/api/instances/{task['instance_id']}/audit").get_json()["items"]]
+    assert "deadline_paused" in kinds and "deadline_resumed" in kinds
+
+
+def test_unterbrechung_restarts_the_full_period(api, clock):
+    """Restart on resume Wed 18 Mar: 14 days from then end Wed 1 Apr."""
+    task = _watched(api, clock, "AZ-U1")
+    clock.set(datetime.fromisoformat("2026-03-10T09:00:00+01:00"))
+    api.as_("super").post(f"/api/tasks/{task['id']}/pause", {"reason": "Nachforderung", "mode": "unterbrechung"})
+    clock.set(datetime.fromisoformat("2026-03-18T09:00:00+01:00"))
+    resumed = api.as_("super").post(f"/api/tasks/{task['id']}/resume").get_json()
+    assert datetime.fromisoformat(resumed["due_at"]) == datetime.fromisoformat("2026-04-01T23:59:59.999999+02:00")

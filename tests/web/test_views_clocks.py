@@ -25,3 +25,10 @@ def test_task_page_shows_trigger_kind_and_day_without_time(app, watched, served)
     assert "Frist läuft seit 02.03.2026 (Zustellung des Bescheids)" in page
     assert "gesetzliche Frist, läuft gegen die Person" in page
     assert ">16.03.2026</time>" in page and "16.03.2026 23:59" not in page
+
+
+def test_inbox_marks_paused_deadlines_as_gehemmt(app, api, watched, served):
+    """A paused (gehemmt) deadline shows its old end and 'gehemmt', not 'überfällig'."""
+    assert api.as_("super").post(f"/api/tasks/{watched}/pause", {"reason": "Prozesskostenhilfe"}).status_code == 200
+    inbox = sign_in(app, "abh").get("/aufgaben").get_data(as_text=True)
+    assert "gehemmt" in inbox and "16.03.2026" in inbox and "gesetzliche Frist" in inbox
