@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app import create_app
+from app.deadlines.coverage import clocks_command
 from app.definitions.describe import describe_command
 from app.cli_support import unit_of_work
 from app.directory import service as directory
@@ -183,6 +184,7 @@ cli.add_command(audit_group)
 cli.add_command(privacy_group)
 
 cli.add_command(describe_command)
+cli.add_command(clocks_command)
 
 
 def main() -> None:

@@ -79,7 +79,8 @@ def _after_hemmung(task: HumanTask, now: datetime) -> datetime:
 
 def _after_unterbrechung(session: Session, task: HumanTask, instance: ProcessInstance, now: datetime) -> datetime:
     definition = session.get(ProcessDefinition, instance.definition_id)
-    info: dict[str, Any] = ((definition.summary or {}).get("user_tasks") or {}).get(task.element_id) or {}
+    summary = definition.summary if definition is not None else {}
+    info: dict[str, Any] = ((summary or {}).get("user_tasks") or {}).get(task.element_id) or {}
     if not info.get("due_in") or info["due_in"].startswith("-"):
         raise Conflict(f"the deadline of '{task.element_id}' has no forward period that could start anew; "
                        "resume it as a Hemmung or move its due date")

@@ -9,13 +9,15 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    DurationTimerEventDefinition,
+)
 
 # A timer bound to a case clock that has already run out must not fire again when a loop re-arms it.
-NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 Arm = Callable[[str, dict[str, Any]], datetime | None]
 Fired = Callable[[str], None]

@@ -16,7 +16,7 @@ def watched(api, clock):
     task = case["active_tasks"][0]
     clock.set(datetime.fromisoformat("2026-03-09T10:00:00+01:00"))
     api.as_("abh").post(f"/api/tasks/{task['id']}/complete", {"data": {"zugestellt_am": "2026-03-02"}})
-    return [t for t in api.as_("abh").tasks() if t["instance_id"] == case["id"]][0]["id"]
+    return next(t for t in api.as_("abh").tasks() if t["instance_id"] == case["id"])["id"]
 
 
 def test_task_page_shows_trigger_kind_and_day_without_time(app, watched, served):
