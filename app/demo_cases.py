@@ -67,7 +67,8 @@ class Driver:
 
     def wait(self, days: float = 0, hours: float = 0) -> None:
         """Let time pass: timers due meanwhile fire, pending messages are delivered."""
-        self.clock.advance(days=days, hours=hours)
+        # Never past the present: the demo must show no event dated after the moment it was seeded.
+        self.clock.set(min(self.clock.now() + timedelta(days=days, hours=hours), self.now))
         # The scheduler's jobs commit (or roll back) per instance: hand them a clean session.
         self.session.commit()
         fire_due_timers(self.session, clock=self.clock)
@@ -242,7 +243,23 @@ def _p4_scenarios(d: Driver) -> None:
     d.do("MS-2026-0121", "p5_aufklaerung")
 
 
-SCENARIOS: tuple[Callable[[Driver], None], ...] = (_p1_scenarios, _p2_scenarios, _p3_scenarios, _p4_scenarios)
+def _readme_scenarios(d: Driver) -> None:
+    """What the README's clerk login finds first: an overdue task of abh.mueller (Amina Haddad, also in P1)."""
+    d.since(22)
+    d.send("Sprachzugang", "MS-2026-0123", {"name": "Haddad", "vorname": "Amina", "geburtsdatum": "1991-04-17",
+                                            "aufenthaltsstatus": "Duldung", "rechtskreis": "AsylbLG",
+                                            "sprachniveau": "A1"}, "kim.becker")
+    d.do("MS-2026-0123", "p4_kompetenzen")
+    task = d.session.scalar(select(HumanTask).where(
+        HumanTask.municipality_id == d.municipality_id, HumanTask.business_key == "MS-2026-0123",
+        HumanTask.element_id == "p4_berechtigung_abh", HumanTask.status == "open"))
+    if task is None:
+        raise LookupError("demo case MS-2026-0123: no open task p4_berechtigung_abh")
+    tasks.claim(d.session, actor=d.principal("abh.mueller"), task_id=task.id, clock=d.clock)
+
+
+SCENARIOS: tuple[Callable[[Driver], None], ...] = (_p1_scenarios, _p2_scenarios, _p3_scenarios, _p4_scenarios,
+                                                   _readme_scenarios)
 
 
 def seed_cases(session: Session, municipality_id: int, now: datetime) -> Iterator[str]:

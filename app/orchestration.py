@@ -22,7 +22,7 @@ from app.audit import service as audit
 from app.clock import Clock
 from app.definitions.models import ProcessDefinition
 from app.directory.service import OfficeRef, Principal, find_office, forget_offices, office_ref, offices_of
-from app.engine import runtime, stepping
+from app.engine import bounds, runtime, stepping
 from app.engine.expressions import ExpressionError
 from app.errors import Conflict, Invalid, NotFound
 from app.instances import outbox
@@ -134,7 +134,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
                            now=clock.now())
     except runtime.NotWaiting as exc:
         raise Conflict(str(exc)) from exc
-    except (SpiffWorkflowException, ExpressionError) as exc:
+    except (SpiffWorkflowException, ExpressionError, *bounds.DATA_FAILURES) as exc:  # bad data: incident, no 500
         element_id, message = _describe_failure(exc)
         incident = raise_incident(session, instance, op, element_id=element_id, message=message,
                                   actor=actor, clock=clock)
@@ -270,6 +270,8 @@ def _describe_failure(exc: Exception) -> tuple[str | None, str]:
     task = getattr(exc, "task", None)
     element_id = task.task_spec.name if task is not None else getattr(exc, "id", None)
     message = getattr(exc, "error_line", None) and str(exc) or str(exc)
+    if not isinstance(exc, (SpiffWorkflowException, ExpressionError)):
+        message = f"{type(exc).__name__}: {str(exc)[:500]}"
     if isinstance(exc, WorkflowException) and getattr(exc, "__cause__", None) is not None:
         message = f"{exc}: {exc.__cause__}"
     return element_id, message

@@ -183,19 +183,31 @@ def _escalate_level2(session: Session, task: HumanTask, instance: ProcessInstanc
     return True
 
 
-def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: datetime, clock: Clock) -> HumanTask:
-    """A lead of the task's office, a supervisor or an admin moves a due date; audited with old and new value."""
+def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: datetime, clock: Clock,
+                  reason: str = "", confirm_past: bool = False) -> HumanTask:
+    """A lead of the task's office, a supervisor or an admin moves a due date, giving a reason.
+
+    A date in the past needs `confirm_past` (the task is overdue at once). Audited with old and new value under
+    the actor's own role and office (the task's office is in the details); the reason is an erasable payload.
+    """
     task = get_task(session, actor=actor, task_id=task_id)
-    if not (actor.has("supervisor", "admin") or (actor.has("lead") and task.office_id in actor.office_ids)):
+    lead_here = actor.has("lead") and task.office_id in actor.office_ids
+    if not (actor.has("supervisor", "admin") or lead_here):
         raise Forbidden("only leads of the task's office, supervisors and admins move due dates")
     if due_at.tzinfo is None:
         raise Invalid("due_at needs a timezone offset", details={"fields": {"due_at": "timezone offset required"}})
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("moving a due date needs a reason", details={"fields": {"reason": "required"}})
+    now = clock.now()
+    if due_at <= now and not confirm_past:
+        raise Invalid("the new due date is in the past; confirm it (confirm_past) to make the task overdue at once",
+                      details={"fields": {"due_at": "in the past", "confirm_past": "required for a past date"}})
     instance = orchestration.lock_instance(session, task.instance_id, actor.municipality_id)
     session.refresh(task)
     if task.status != "open":
         from app.errors import Conflict
         raise Conflict(f"task {task_id} is {task.status}; its due date can no longer change")
-    now = clock.now()
     old = task.due_at
     if old is not None and task.remind_at is not None:
         task.remind_at = due_at - (old - task.remind_at)
@@ -204,10 +216,13 @@ def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: d
     if due_at > now:
         # A deadline moved into the future may be missed again: escalate anew then.
         task.escalated_at = task.second_escalated_at = None
+    role = next(r for r in ("admin", "supervisor", "lead") if actor.has(r) and (r != "lead" or lead_here))
+    actor_office = orchestration.office_name(session, task.office_id) if role == "lead" else None
     audit.record(session, municipality_id=task.municipality_id, kind="due_date_changed", actor=actor.username, at=now,
-                 instance=instance, office=orchestration.office_name(session, task.office_id),
-                 element_id=task.element_id, details={"task_id": task.id, "old": old.isoformat() if old else None,
-                                                      "new": due_at.isoformat()})
+                 instance=instance, office=actor_office, element_id=task.element_id,
+                 details={"task_id": task.id, "old": old.isoformat() if old else None, "new": due_at.isoformat(),
+                          "role": role, "task_office": orchestration.office_name(session, task.office_id)},
+                 payload={"reason": reason})
     session.flush()
     return task
 
@@ -260,11 +275,13 @@ def _per_office(session: Session, municipality_id: int, scope: list[Any], now: d
     if oldest_due:
         at_oldest = [and_(HumanTask.office_id.is_(None) if office_id is None else HumanTask.office_id == office_id,
                           HumanTask.due_at == due) for office_id, due in oldest_due.items()]
-        for office_id, task_id, name, business_key, due_at in session.execute(select(
+        for office_id, task_id, name, business_key, due_at, calendar in session.execute(select(
                 HumanTask.office_id, HumanTask.id, HumanTask.name, HumanTask.business_key, HumanTask.due_at,
+                HumanTask.calendar,
         ).where(*scope, or_(*at_oldest)).order_by(HumanTask.id)):
             oldest.setdefault(office_id, {
                 "task_id": task_id, "name": name, "business_key": business_key, "due_at": due_at.isoformat(),
+                "calendar": calendar,
                 "overdue_hours": round((now - due_at).total_seconds() / 3600, 1)})
     per_office = [{"office": row.office_name or "(ohne Amt)",
                    "open": row.open, "overdue": row.overdue, "escalated": row.escalated,

@@ -1,9 +1,9 @@
 """Municipalities (tenants), their offices, users, memberships and API tokens."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db_types import UTCDateTime
@@ -76,3 +76,19 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Absence(db.Model):
+    """A clerk away from–to (Berlin days, both included) and who stands in for them meanwhile."""
+
+    __tablename__ = "absence"
+    __table_args__ = (Index("ix_absence_substitute", "substitute_id", "ends_on"),
+                      Index("ix_absence_user", "user_id", "ends_on"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    substitute_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

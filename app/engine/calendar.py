@@ -28,6 +28,8 @@ from datetime import date, datetime, time, timedelta, timezone
 import holidays
 import zoneinfo
 
+from app.engine import bounds
+
 __all__ = [
     "BERLIN",
     "CALENDARS",
@@ -225,6 +227,8 @@ def due_at(start: datetime, duration: str | Duration, calendar: str = _KALENDERT
     _require_aware(start, "start")
     _check_calendar(calendar)
     dur = duration if isinstance(duration, Duration) else parse_duration(duration)
+    if too_long := bounds.duration_problem(dur):  # refused before any day-by-day counting
+        raise DeadlineError(too_long)
     if calendar == _WERKTAGE and (dur.years or dur.months or dur.weeks or dur.has_time_part):
         # A "week" or "month" of working days has no single legal reading, and
         # hours are not working-day units; force modellers to state days.

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import isodate
 from lxml import etree
 
+from app.engine import bounds
 from app.engine import parsing_clocks as clocks
 from app.engine import parsing_timers as timers
 from app.engine.model import Problem, TimerInfo, UserTaskInfo
@@ -128,7 +129,9 @@ class _Extractor:
                 self.problem(task, "property", f"unknown property '{name}' (known: "
                              f"{', '.join(sorted(KNOWN_PROPERTIES))})", prop)
             elif name in DURATION_PROPERTIES:
-                if duration_ok(value) or (name == "lotse:dueIn" and clocks.signed_duration_ok(value, props)):
+                if too_long := bounds.duration_problem(value):
+                    self.problem(task, "property", f"{name}: {too_long}", prop)
+                elif duration_ok(value) or (name == "lotse:dueIn" and clocks.signed_duration_ok(value, props)):
                     setattr(info, DURATION_PROPERTIES[name], value)
                 else:
                     self.problem(task, "property", f"{name} '{value}' is not an ISO 8601 duration "

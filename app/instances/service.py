@@ -72,7 +72,9 @@ def list_instances(session: Session, *, actor: Principal, status: str | None = N
         query = query.join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id).where(
             ProcessDefinition.key == process_key)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(ProcessInstance.id.desc()).limit(limit).offset(offset))
+    # Newest by start, as the case list says (ids follow insertion, not the start of a case seeded from the past).
+    rows = session.scalars(query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
+                           .limit(limit).offset(offset))
     return list(rows), total
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import IO
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -13,6 +13,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from app.audit.jobs import add_jobs as add_audit_jobs
+from app.clock import SystemClock
 from app.extensions import db
 from app.deadlines.service import run_deadline_jobs
 from app.instances.outbox import deliver_pending
@@ -21,6 +22,8 @@ from app.scheduler.service import fire_due_timers, next_due_at
 
 log = logging.getLogger(__name__)
 WAKEUP_AFTER_DUE = 0.005  # seconds
+# APScheduler runs on real time, whatever clock the app's timers follow; tests replace this one.
+WALL_CLOCK = SystemClock()
 
 
 class SchedulerRefused(RuntimeError):
@@ -73,7 +76,7 @@ def _plan_wakeup(app: Flask, scheduler: BaseScheduler) -> None:
     delay = (due - clock.now()).total_seconds()
     if 0 < delay < app.config["SCHEDULER_TICK_SECONDS"]:
         # Strictly after the due time: the engine fires a timer only once it has passed.
-        run_at = datetime.now(timezone.utc) + timedelta(seconds=delay + WAKEUP_AFTER_DUE)
+        run_at = WALL_CLOCK.now() + timedelta(seconds=delay + WAKEUP_AFTER_DUE)
         scheduler.add_job(wake_up, "date", args=[app], run_date=run_at, id="timer-wakeup", replace_existing=True,
                           misfire_grace_time=None)
 

@@ -83,3 +83,12 @@ class DueDateSchema(Schema):
     """Body of PATCH /api/tasks/{id}."""
 
     due_at = fields.AwareDateTime(required=True, default_timezone=None)
+    reason = fields.String(load_default="", validate=validate.Length(max=2000),
+                           metadata={"description": "why the deadline moves (required; kept as erasable payload)"})
+    confirm_past = fields.Boolean(load_default=False, metadata={"description": "required for a date in the past"})
+
+
+class AssignSchema(Schema):
+    """Body of POST /api/tasks/{id}/assign."""
+
+    assignee = fields.String(required=True, metadata={"description": "username of a clerk of the task's office"})

@@ -14,6 +14,7 @@ from app.directory.service import Principal
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.forms.service import validate_submission
 from app.instances.models import ProcessInstance
+from app.tasks.assign import take_over_as_substitute
 from app.tasks.models import TASK_STATUSES, HumanTask
 
 MUNICIPALITY_WIDE_READERS = ("supervisor", "admin")
@@ -32,10 +33,12 @@ def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str
                unassigned: bool = False, or_unassigned: bool = False, process_key: str | None = None,
                business_key: str | None = None, office: str | None = None, due_before: datetime | None = None,
                due_after: datetime | None = None, overdue: bool = False, instance_id: int | None = None,
-               sort_by: str = "due_at", sort_order: str = "asc", limit: int = 50, offset: int = 0) -> tuple[list[HumanTask], int]:
+               sort_by: str = "due_at", sort_order: str = "asc", limit: int = 50, offset: int = 0,
+               standing_in_for: tuple[str, ...] = ()) -> tuple[list[HumanTask], int]:
     """The inbox query: filters as in Camunda's GET /task, always scoped to the caller.
 
-    `or_unassigned` widens an `assignee` filter to "assigned to them or to nobody" (the web inbox: mine + queue).
+    `or_unassigned` widens an `assignee` filter to "assigned to them or to nobody" (the web inbox: mine + queue);
+    `standing_in_for` adds the tasks of absent clerks the caller substitutes to "me".
     """
     query = visible_tasks(select(HumanTask), actor)
     if status != "all":
@@ -45,7 +48,10 @@ def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str
         # also in a generic plan of a prepared statement.
         query = query.where(HumanTask.status == literal(status, literal_execute=True))
     if assignee:
-        mine = HumanTask.assignee == (actor.username if assignee == "me" else assignee)
+        if assignee == "me" and standing_in_for:
+            mine = HumanTask.assignee.in_((actor.username, *standing_in_for))
+        else:
+            mine = HumanTask.assignee == (actor.username if assignee == "me" else assignee)
         query = query.where(or_(mine, HumanTask.assignee.is_(None)) if or_unassigned else mine)
     if unassigned:
         query = query.where(HumanTask.assignee.is_(None))
@@ -126,7 +132,8 @@ def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[
 def claim(session: Session, *, actor: Principal, task_id: int, clock: Clock) -> HumanTask:
     """Take a task; a task claimed by someone else is a conflict."""
     task, instance = _lock_for_action(session, actor, task_id)
-    if task.assignee == actor.username:
+    if task.assignee == actor.username or take_over_as_substitute(session, actor=actor, task=task,
+                                                                  instance=instance, clock=clock):
         return task
     if task.assignee is not None:
         raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
@@ -164,6 +171,7 @@ def complete_and_follow(session: Session, *, actor: Principal, task_id: int, dat
                         clock: Clock) -> tuple[HumanTask, list[HumanTask]]:
     """Complete a task (see `complete`) and return where the case went: its `next_tasks`."""
     task, instance = _lock_for_action(session, actor, task_id)
+    take_over_as_substitute(session, actor=actor, task=task, instance=instance, clock=clock)
     if task.assignee is not None and task.assignee != actor.username:
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     data = data or {}

@@ -217,13 +217,24 @@ def move_due(instance_id: int, task_id: int):
     if task is None or task.instance_id != instance_id:
         abort(404)
     raw = request.form.get("frist", "")
+    reason = request.form.get("grund", "").strip()
+    confirmed = request.form.get("vergangenheit") == "ja"
     due = _parse_local(raw)
+    errors: dict[str, str] = {}
     if due is None:
-        context = _case_context(instance_id, due_errors={task_id: gettext(
-            "Please enter a date and time, e.g. 20.03.2026, 16:00.")}, due_values={task_id: raw})
+        errors["frist"] = gettext("Please enter a date and time, e.g. 20.03.2026, 16:00.")
+    if not reason:
+        errors["grund"] = gettext("Please give a reason for the new deadline.")
+    if due is not None and due <= clock().now() and not confirmed:
+        errors["past"] = gettext("%(due)s lies in the past: the task will be overdue at once. Tick the box to "
+                                 "confirm.", due=due.strftime("%d.%m.%Y, %H:%M"))
+    if errors or due is None:
+        context = _case_context(instance_id, due_errors={task_id: errors},
+                                due_values={task_id: {"frist": raw, "grund": reason}})
         return render_template("cases/case.html", **context), 422
     try:
-        deadlines.move_due_date(db.session, actor=actor, task_id=task_id, due_at=due, clock=clock())
+        deadlines.move_due_date(db.session, actor=actor, task_id=task_id, due_at=due, clock=clock(), reason=reason,
+                                confirm_past=confirmed)
         db.session.commit()
     except (Conflict, Forbidden) as exc:
         db.session.rollback()

@@ -8,6 +8,7 @@ from flask_babel import gettext, lazy_gettext
 
 from app.audit.access import record_read
 from app.clock import Clock
+from app.directory.absence import display_names
 from app.errors import Conflict, Forbidden, Invalid
 from app.extensions import db
 from app.forms.service import latest_form, normalize_form_key
@@ -57,12 +58,15 @@ def inbox():
     show = show if show in FILTERS else ""
     page = max(request.args.get("seite", 1, type=int) or 1, 1)
     now = clock().now()
+    absent = task_views.standing_in_for(db.session, actor, now)
     rows, total = tasks.list_tasks(db.session, actor=actor, now=now, sort_by="due_at", limit=PAGE_SIZE,
-                                   offset=(page - 1) * PAGE_SIZE, **FILTERS[show])
+                                   offset=(page - 1) * PAGE_SIZE, standing_in_for=absent, **FILTERS[show])
     items = task_views.task_views(db.session, rows, actor=actor, now=now)
     overdue = sum(1 for item in items if item.overdue)
+    names = display_names(db.session, actor.municipality_id)
     return render_template("clerk/inbox.html", items=items, total=total, show=show, filters=_filter_labels(),
-                           page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), overdue=overdue)
+                           page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), overdue=overdue,
+                           standing_in=[names.get(u, u) for u in absent])
 
 
 def _form_doc(task: HumanTask) -> dict[str, Any] | None:
@@ -81,17 +85,16 @@ def _detail_context(task: HumanTask, *, values: dict[str, Any] | None = None, er
     definition = details["definition"]
     doc = _form_doc(task)
     data = details["data"] or {}
-    labels = {name: str(prop.get("title") or name)
-              for name, prop in ((doc or {}).get("schema", {}).get("properties") or {}).items()
-              if isinstance(prop, dict)}
+    props = {**task_views.form_properties(db.session, task.municipality_id),
+             **{name: prop for name, prop in ((doc or {}).get("schema", {}).get("properties") or {}).items()
+                if isinstance(prop, dict)}}
     errors = errors or {}
     fields = forms_render.form_fields(doc, values if values is not None else data, errors, raw=raw) if doc else []
-    view = task_views.task_view(task, actor=actor, now=now, process=definition.name,
-                                offices=task_views.office_names(db.session, actor.municipality_id))
+    view = task_views.task_views(db.session, [task], actor=actor, now=now)[0]
     return {"item": view, "instance": instance, "definition": definition, "form_doc": doc, "fields": fields,
             "errors": errors, "form_error": errors.get(forms_render.FORM_ERROR),
             "history": task_views.history(db.session, instance, definition),
-            "facts": task_views.case_facts(data, labels), "incidents": details["incidents"]}
+            "facts": task_views.case_facts(data, props), "incidents": details["incidents"]}
 
 
 @bp.get("/<int:task_id>")
@@ -172,7 +175,8 @@ def _conflict_message(task_id: int, exc: Exception) -> str:
     if current is not None and current.status != "open":
         return gettext("This task has already been completed.")
     if current is not None and current.assignee and current.assignee != current_principal().username:
-        return gettext("%(user)s has taken over this task meanwhile.", user=current.assignee)
+        name = display_names(db.session, current.municipality_id).get(current.assignee, current.assignee)
+        return gettext("%(user)s has taken over this task meanwhile.", user=name)
     return gettext("Someone else changed this meanwhile. Please reload the page and try again.")
 
 

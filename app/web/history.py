@@ -11,7 +11,7 @@ from app.audit.models import AuditEvent
 from app.engine.xmlsafe import XmlError, parse_xml
 from app.web.formatting import due_display
 
-SYSTEM_ACTORS = ("system", "")
+SYSTEM_ACTORS = ("system", "scheduler", "demo", "cli", "")
 
 
 def element_names(bpmn_xml: str | bytes) -> dict[str, str]:
@@ -23,6 +23,32 @@ def element_names(bpmn_xml: str | bytes) -> dict[str, str]:
         return {}
     return {el.get("id"): el.get("name") for el in root.iter() if isinstance(el.tag, str)
             and el.get("id") and el.get("name")}
+
+
+def message_labels(bpmn_xml: str | bytes) -> dict[str, str]:
+    """Message names mapped to the name of the event that sends or receives them ("UMA_erkannt" → "UMA erkannt")."""
+    data = bpmn_xml.encode() if isinstance(bpmn_xml, str) else bpmn_xml
+    try:
+        root = parse_xml(data).getroot()
+    except XmlError:
+        return {}
+    by_id = {el.get("id"): el.get("name") for el in root.iter() if isinstance(el.tag, str)
+             and el.tag.endswith("}message") and el.get("name")}
+    labels: dict[str, str] = {}
+    for event in root.iter():
+        if not isinstance(event.tag, str) or not event.get("name"):
+            continue
+        for child in event:
+            if isinstance(child.tag, str) and child.tag.endswith("messageEventDefinition"):
+                message = by_id.get(child.get("messageRef"))
+                if message:
+                    labels.setdefault(message, event.get("name"))
+    return labels
+
+
+def message_label(name: str, labels: dict[str, str]) -> str:
+    """A message as people read it: its event's label, else its name with spaces."""
+    return labels.get(name) or name.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -42,8 +68,11 @@ def _task_name(event: AuditEvent, task_names: dict[int, str], elements: dict[str
     return name or (event.element_id or gettext("task"))
 
 
-def _sentence(event: AuditEvent, task: str, element: str, names_by_id: dict[str, str]) -> str | None:
+def _sentence(event: AuditEvent, task: str, element: str, names_by_id: dict[str, str],
+              context: dict[str, Any]) -> str | None:
     details: dict[str, Any] = event.details or {}
+    people: dict[str, str] = context.get("people") or {}
+    messages: dict[str, str] = context.get("messages") or {}
     office = event.office or gettext("no office")
     kind = event.kind
     if kind == "instance_started":
@@ -59,8 +88,17 @@ def _sentence(event: AuditEvent, task: str, element: str, names_by_id: dict[str,
     if kind == "task_cancelled":
         return gettext("Task “%(task)s” withdrawn", task=task)
     if kind == "task_reassigned":
-        return gettext("Task “%(task)s” reassigned", task=task)
+        new = people.get(details.get("new") or "", details.get("new") or "—")
+        if details.get("on_behalf_of"):
+            return gettext("Task “%(task)s” taken over in Vertretung for %(user)s", task=task,
+                           user=people.get(details["on_behalf_of"], details["on_behalf_of"]))
+        if details.get("old"):
+            return gettext("Task “%(task)s” reassigned from %(old)s to %(new)s", task=task,
+                           old=people.get(details["old"], details["old"]), new=new)
+        return gettext("Task “%(task)s” assigned to %(new)s", task=task, new=new)
     if kind == "gateway_decided":
+        if not names_by_id.get(event.element_id or ""):
+            return None  # an unnamed gateway is plumbing of the model, not a decision anyone took
         taken = [t for t in details.get("taken", []) if isinstance(t, dict)]
         # A flow's name ("ja", "nein") tells the decision best; else the element it led to.
         names = ", ".join(names_by_id.get(t.get("flow") or "") or names_by_id.get(t.get("target") or "")
@@ -71,9 +109,9 @@ def _sentence(event: AuditEvent, task: str, element: str, names_by_id: dict[str,
     if kind == "timer_fired":
         return gettext("Timer “%(element)s” expired", element=element)
     if kind == "message_correlated":
-        return gettext("Message “%(message)s” received", message=details.get("message", ""))
+        return gettext("Message “%(message)s” received", message=message_label(details.get("message", ""), messages))
     if kind == "message_sent":
-        return gettext("Message “%(message)s” sent", message=details.get("message", ""))
+        return gettext("Message “%(message)s” sent", message=message_label(details.get("message", ""), messages))
     if kind == "incident_raised":
         return gettext("A step failed (incident)")
     if kind == "incident_retried":
@@ -81,11 +119,17 @@ def _sentence(event: AuditEvent, task: str, element: str, names_by_id: dict[str,
     if kind == "reminder_sent":
         return gettext("Reminder sent for “%(task)s”", task=task)
     if kind == "escalated":
-        return gettext("Deadline of “%(task)s” missed: escalated (level %(level)s)", task=task,
+        return gettext("Deadline of “%(task)s” missed: escalated to %(to)s (level %(level)s)", task=task,
+                       to=escalation_target(details.get("level", 1), event.office, details.get("to_office"),
+                                            details.get("recipients")),
                        level=details.get("level", 1))
     if kind == "due_date_changed":
         new = details.get("new")
         shown = due_display(datetime.fromisoformat(new)) if new else "—"
+        reason = (context.get("reasons") or {}).get(details.get("payload_sha256") or "")
+        if reason:
+            return gettext("Deadline of “%(task)s” changed to %(due)s (reason: %(reason)s)", task=task, due=shown,
+                           reason=reason)
         return gettext("Deadline of “%(task)s” changed to %(due)s", task=task, due=shown)
     if kind == "deadline_paused":
         return gettext("Deadline of “%(task)s” paused (%(mode)s): %(reason)s", task=task,
@@ -103,17 +147,29 @@ def _sentence(event: AuditEvent, task: str, element: str, names_by_id: dict[str,
     return None  # deployment, user and retention events do not belong to a case's story
 
 
+def escalation_target(level: int, office: str | None, to_office: str | None, recipients: list | None = None) -> str:
+    """Whom an escalation went to: the head of the task's office (level 1), the coordination office (level 2)."""
+    if level == 2:
+        return to_office or gettext("the coordination office")
+    if office:
+        return gettext("the head of %(office)s", office=office)
+    return gettext("the supervisors")
+
+
 def case_history(events: Iterable[AuditEvent], *, task_names: dict[int, str] | None = None,
-                 elements: dict[str, str] | None = None) -> list[HistoryEntry]:
-    """Timeline entries in chain order; `elements` maps BPMN element and flow ids to their names."""
+                 elements: dict[str, str] | None = None, people: dict[str, str] | None = None,
+                 messages: dict[str, str] | None = None, reasons: dict[str, str] | None = None) -> list[HistoryEntry]:
+    """Timeline entries in chain order; `elements` maps BPMN element and flow ids to their names, `people`
+    usernames to full names, `messages` message names to their labels, `reasons` payload hashes to reasons."""
     task_names, elements = task_names or {}, elements or {}
+    context = {"people": people or {}, "messages": messages or {}, "reasons": reasons or {}}
     entries = []
     for event in events:
         element = elements.get(event.element_id or "") or event.element_id or ""
-        text = _sentence(event, _task_name(event, task_names, elements), element, elements)
+        text = _sentence(event, _task_name(event, task_names, elements), element, elements, context)
         if text is None:
             continue
-        actor = None if event.actor in SYSTEM_ACTORS else event.actor
+        actor = gettext("System") if event.actor in SYSTEM_ACTORS else (people or {}).get(event.actor, event.actor)
         entries.append(HistoryEntry(at=event.occurred_at, text=text, actor=actor, office=event.office,
                                     kind=event.kind))
     return entries

@@ -2,6 +2,7 @@
 heatmap (waiting tasks and median time per activity on the diagram, with a table of the same numbers)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, render_template, request
@@ -12,7 +13,7 @@ from app.definitions import service as definitions
 from app.errors import NotFound
 from app.extensions import db
 from app.insights import service as insights
-from app.web import diagram, task_views
+from app.web import diagram, formatting, task_views
 from app.web.auth import current_principal, roles_required
 from app.web.clerk import clock
 from app.web.nav import NavItem, register_nav
@@ -27,18 +28,24 @@ def register(app: Flask) -> None:
     register_nav(app, NavItem("supervisor.overview", lazy_gettext("Overview"), SUPERVISOR_ROLES, order=30))
 
 
-def _office_rows(summary: dict[str, Any], times: list[insights.OfficeTimes]) -> list[dict[str, Any]]:
+def _office_rows(summary: dict[str, Any], times: list[insights.OfficeTimes],
+                 ids: dict[str, int], now: datetime) -> list[dict[str, Any]]:
     """One row per office: today's queue from the overdue summary, the median time of the last 90 days."""
     no_office = gettext("(no office)")
     rows: dict[str, dict[str, Any]] = {}
     for entry in summary["offices"]:
         name = entry["office"] if entry["office"] != "(ohne Amt)" else no_office
-        rows[name] = {"office": name, "open": entry["open"], "overdue": entry["overdue"],
-                      "escalated": entry["escalated"], "oldest": entry["oldest_overdue"], "completed": 0,
+        oldest = entry["oldest_overdue"]
+        if oldest:  # overdue in the deadline's own unit, as on every other screen
+            oldest = {**oldest, "left": formatting.time_left(now, datetime.fromisoformat(oldest["due_at"]),
+                                                             oldest.get("calendar"))["text"]}
+        rows[name] = {"office": name, "office_id": ids.get(entry["office"]), "open": entry["open"], "overdue": entry["overdue"],
+                      "escalated": entry["escalated"], "oldest": oldest, "completed": 0,
                       "median": None}
     for times_row in times:
         name = times_row.office or no_office
-        row = rows.setdefault(name, {"office": name, "open": 0, "overdue": 0, "escalated": 0, "oldest": None})
+        row = rows.setdefault(name, {"office": name, "office_id": ids.get(times_row.office or ""), "open": 0,
+                                     "overdue": 0, "escalated": 0, "oldest": None})
         row["completed"], row["median"] = times_row.completed, times_row.median_hours
     return sorted(rows.values(), key=lambda r: (-r["overdue"], -r["open"], r["office"].casefold()))
 
@@ -50,7 +57,8 @@ def overview():
     actor = current_principal()
     now = clock().now()
     summary = overdue_summary(db.session, actor=actor, now=now)
-    offices = _office_rows(summary, insights.office_times(db.session, actor=actor, now=now))
+    ids = {name: office_id for office_id, name in task_views.office_names(db.session, actor.municipality_id).items()}
+    offices = _office_rows(summary, insights.office_times(db.session, actor=actor, now=now), ids, now)
     escalated = insights.recent_escalations(db.session, actor=actor, now=now)
     escalations = task_views.task_views(db.session, escalated, actor=actor, now=now)
     processes, _ = definitions.list_definitions(db.session, actor=actor, latest_only=True, limit=500)

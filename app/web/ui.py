@@ -126,7 +126,27 @@ def init_ui(app: Flask) -> None:
     app.add_template_filter(formatting.due_display, "due")
     app.add_template_filter(formatting.iso_local, "iso_local")
     app.add_template_global(deadline_label, "deadline_label")
+    app.add_template_filter(person, "person")
     app.after_request(security_headers)
+
+
+def person(username: str | None) -> str:
+    """A username as people read it: the user's full name ("System" for automatic steps)."""
+    from flask import g
+    from flask_babel import gettext
+
+    from app.directory.absence import display_names
+    from app.extensions import db
+    from app.web.history import SYSTEM_ACTORS
+
+    if not username or username in SYSTEM_ACTORS:
+        return gettext("System")
+    names = getattr(g, "lotse_people", None)
+    if names is None:
+        from app.web.auth import current_principal
+
+        names = g.lotse_people = display_names(db.session, current_principal().municipality_id)
+    return names.get(username, username)
 
 
 __all__ = ["bp", "error_page", "init_ui", "is_htmx", "is_web_request"]

@@ -86,13 +86,20 @@ def test_leads_move_due_dates_audited_and_escalation_resets(app, api, clock):
     assert api.as_("jc").patch(f"/api/tasks/{task['id']}", {"due_at": new_due}).status_code == 403
     naive = api.as_("jc_lead").patch(f"/api/tasks/{task['id']}", {"due_at": "2026-03-13T16:00:00"})
     assert naive.status_code == 422
-    moved = api.as_("jc_lead").patch(f"/api/tasks/{task['id']}", {"due_at": new_due})
+    unexplained = api.as_("jc_lead").patch(f"/api/tasks/{task['id']}", {"due_at": new_due})
+    assert unexplained.status_code == 422 and "reason" in unexplained.get_json()["message"]
+    past = api.as_("jc_lead").patch(f"/api/tasks/{task['id']}", {"due_at": "2026-03-05T16:00:00+01:00",
+                                                                  "reason": "Akte lag vor"})
+    assert past.status_code == 422 and "past" in past.get_json()["message"]
+    moved = api.as_("jc_lead").patch(f"/api/tasks/{task['id']}", {"due_at": new_due,
+                                                                   "reason": "Unterlagen nachgefordert"})
     assert moved.status_code == 200, moved.get_json()
     assert datetime.fromisoformat(moved.get_json()["due_at"]) == datetime.fromisoformat(new_due)
     assert moved.get_json()["escalated_at"] is None
     trail = api.as_("super").get(f"/api/instances/{case['id']}/audit").get_json()["items"]
     change = [e for e in trail if e["kind"] == "due_date_changed"][0]
     assert change["actor"] == "jc_lead"
+    assert change["details"]["role"] == "lead" and change["office"] == "Jobcenter"
     assert datetime.fromisoformat(change["details"]["old"]) == datetime.fromisoformat(BERLIN_DUE)
     assert datetime.fromisoformat(change["details"]["new"]) == datetime.fromisoformat(new_due)
     clock.set(datetime.fromisoformat("2026-03-13T17:00:00+01:00"))

@@ -40,7 +40,8 @@ def _move_due(seeded, task_id: int, when: datetime) -> None:
     from app.extensions import db
 
     with seeded.app.app_context():
-        move_due_date(db.session, actor=seeded.principal("super"), task_id=task_id, due_at=when, clock=seeded.clock)
+        move_due_date(db.session, actor=seeded.principal("super"), task_id=task_id, due_at=when, clock=seeded.clock,
+                      reason="Test", confirm_past=True)
         db.session.commit()
 
 

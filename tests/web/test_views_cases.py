@@ -139,7 +139,11 @@ def test_moving_a_due_date_is_audited_and_limited_to_the_office_lead(app, api, d
     token = csrf(lead, "/faelle")
     invalid = lead.post(url, data={"csrf_token": token, "frist": "morgen"})
     assert invalid.status_code == 422 and "Bitte geben Sie Datum und Uhrzeit ein" in invalid.get_data(as_text=True)
-    moved = lead.post(url, data={"csrf_token": token, "frist": "2026-03-20T16:00"})
+    unexplained = lead.post(url, data={"csrf_token": token, "frist": "2026-03-20T16:00"})
+    assert unexplained.status_code == 422 and "Bitte geben Sie einen Grund" in unexplained.get_data(as_text=True)
+    past = lead.post(url, data={"csrf_token": token, "frist": "2026-02-20T16:00", "grund": "Akte lag vor"})
+    assert past.status_code == 422 and "liegt in der Vergangenheit" in past.get_data(as_text=True)
+    moved = lead.post(url, data={"csrf_token": token, "frist": "2026-03-20T16:00", "grund": "Nachforderung"})
     assert moved.status_code == 303
     assert "Die Frist von „Leistungsantrag bearbeiten“ ist jetzt 20.03.2026, 16:00." in lead.get(
         moved.headers["Location"]).get_data(as_text=True)
@@ -152,10 +156,11 @@ def test_moving_a_due_date_is_audited_and_limited_to_the_office_lead(app, api, d
     done_task = [e for e in events(app, other["id"]) if e.kind == "task_completed"][0].details["task_id"]
     supervisor = sign_in(app, "super")
     closed = supervisor.post(f"/faelle/{other['id']}/aufgaben/{done_task}/frist",
-                             data={"csrf_token": csrf(supervisor, "/faelle"), "frist": "2026-03-20T16:00"})
+                             data={"csrf_token": csrf(supervisor, "/faelle"), "frist": "2026-03-20T16:00",
+                                   "grund": "Nachforderung"})
     assert "Die Aufgabe ist nicht mehr offen" in supervisor.get(closed.headers["Location"]).get_data(as_text=True)
     assert lead.post(f"/faelle/{case['id']}/aufgaben/{done_task}/frist",
-                     data={"csrf_token": token, "frist": "2026-03-20T16:00"}).status_code == 404
+                     data={"csrf_token": token, "frist": "2026-03-20T16:00", "grund": "x"}).status_code == 404
 
 
 def test_the_overview_shows_overdue_escalated_and_handling_times(app, api, clock, deployed, served):
