@@ -23,7 +23,6 @@ def upgrade():
         batch_op.add_column(sa.Column('paused_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('pause_mode', sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column('pause_reason', sa.String(length=300), nullable=True))
-        batch_op.add_column(sa.Column('paused_due_at', sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         'case_clock',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -51,5 +50,5 @@ def downgrade():
     op.drop_index('ix_case_clock_instance_id', table_name='case_clock')
     op.drop_table('case_clock')
     with op.batch_alter_table('human_task', schema=None) as batch_op:
-        for column in ('paused_due_at', 'pause_reason', 'pause_mode', 'paused_at', 'against', 'legal', 'due_from_label', 'due_from'):
+        for column in ('pause_reason', 'pause_mode', 'paused_at', 'against', 'legal', 'due_from_label', 'due_from'):
             batch_op.drop_column(column)
