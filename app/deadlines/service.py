@@ -12,7 +12,7 @@ from app import orchestration
 from app.audit import service as audit
 from app.clock import Clock
 from app.deadlines.clocks import ends_at_day_end
-from app.deadlines.kinds import deadline_kind, due_from_text
+from app.deadlines.kinds import deadline_kind
 from app.deadlines.notifier import Message, Notifier
 from app.directory.models import Membership, Municipality, Office, User
 from app.directory.service import Principal
@@ -20,8 +20,8 @@ from app.engine.calendar import BERLIN, DeadlineError, parse_duration
 from app.errors import Forbidden, Invalid
 from app.instances.models import ProcessInstance
 from app.metrics import ESCALATIONS, REMINDERS
-from app.tasks.models import HumanTask
 from app.tasks.due import before
+from app.tasks.models import HumanTask
 from app.tasks.service import get_task
 
 BATCH = 200
@@ -75,7 +75,10 @@ def _task_line(task: HumanTask) -> str:
     if kind == "legal" and task.against == "person":
         marking += ", läuft gegen die Person"
     source = f" ({task.legal_source})" if task.legal_source else ""
-    since = f"; {due_from_text(task)}" if task.due_from else ""
+    # Notifications are written in German (no request locale in the deadline job).
+    since = f"; Frist läuft seit {task.due_from.strftime('%d.%m.%Y')}" if task.due_from else ""
+    if since and task.due_from_label:
+        since += f" ({task.due_from_label})"
     return f"„{task.name}“ im Fall {task.business_key}, fällig {due}{marking}{source}{since}"
 
 
@@ -97,7 +100,10 @@ def run_deadline_jobs(session: Session, *, clock: Clock, notifier: Notifier) -> 
         HumanTask.paused_at.is_(None)),
         lambda task, instance: _remind(session, task, instance, now, notifier))
     run.escalated = _each(session, select(HumanTask.id).where(
-        HumanTask.status == "open", HumanTask.due_at < now, HumanTask.escalated_at.is_(None)),
+        HumanTask.status == "open", HumanTask.due_at < now, HumanTask.escalated_at.is_(None),
+        # A clock running against the person (court deadline, title expiry) is not the office's lateness: the
+        # office is reminded before it ends (lotse:remindBefore) and the model says what follows (a timer).
+        or_(HumanTask.against.is_(None), HumanTask.against != "person")),
         lambda task, instance: _escalate(session, task, instance, now, notifier))
     for town in session.scalars(select(Municipality).where(Municipality.coordination_office_id.is_not(None),
                                                            Municipality.second_escalation_after.is_not(None))):

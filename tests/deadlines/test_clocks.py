@@ -140,3 +140,18 @@ def test_unterbrechung_restarts_the_full_period(api, clock):
     clock.set(datetime.fromisoformat("2026-03-18T09:00:00+01:00"))
     resumed = api.as_("super").post(f"/api/tasks/{task['id']}/resume").get_json()
     assert datetime.fromisoformat(resumed["due_at"]) == datetime.fromisoformat("2026-04-01T23:59:59.999999+02:00")
+
+
+def test_person_clock_reminds_the_office_and_does_not_escalate(app, api, clock):
+    """§ 74 AsylG runs against the person: the office is reminded before the end; its passing is no escalation."""
+    from app.deadlines.service import run_deadline_jobs
+
+    _watched(api, clock, "AZ-P1")
+    notifier = app.extensions["lotse_notifier"]
+    clock.set(datetime.fromisoformat("2026-03-13T08:00:00+01:00"))
+    assert run_deadline_jobs(db.session, clock=clock, notifier=notifier).reminded == 1
+    clock.set(datetime.fromisoformat("2026-03-17T08:00:00+01:00"))
+    assert run_deadline_jobs(db.session, clock=clock, notifier=notifier).escalated == 0
+    [note] = api.as_("abh").get("/api/notifications").get_json()["items"]
+    assert note["kind"] == "reminder" and "gesetzliche Frist, läuft gegen die Person" in note["body"]
+    assert "Frist läuft seit 02.03.2026 (Zustellung des Bescheids)" in note["body"]

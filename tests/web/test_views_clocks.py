@@ -32,3 +32,28 @@ def test_inbox_marks_paused_deadlines_as_gehemmt(app, api, watched, served):
     assert api.as_("super").post(f"/api/tasks/{watched}/pause", {"reason": "Prozesskostenhilfe"}).status_code == 200
     inbox = sign_in(app, "abh").get("/aufgaben").get_data(as_text=True)
     assert "gehemmt" in inbox and "16.03.2026" in inbox and "gesetzliche Frist" in inbox
+
+
+def test_a_supervisor_pauses_and_resumes_on_the_case_page(app, api, clock, watched, served):
+    """Hemmung over the web: reason required, 'gehemmt' shown, resume moves the end by the paused days."""
+    from app.extensions import db
+    from app.tasks.models import HumanTask
+    from tests.web.conftest import csrf
+
+    with app.app_context():
+        task = db.session.get(HumanTask, watched)
+        instance_id = task.instance_id
+    lead = sign_in(app, "super")
+    token = csrf(lead, f"/faelle/{instance_id}")
+    url = f"/faelle/{instance_id}/aufgaben/{watched}"
+    missing = lead.post(url + "/hemmung", data={"csrf_token": token, "art": "hemmung", "grund": ""})
+    assert missing.status_code == 303
+    assert "Bitte geben Sie einen Grund" in lead.get(f"/faelle/{instance_id}").get_data(as_text=True)
+    clock.set(datetime.fromisoformat("2026-03-10T09:00:00+01:00"))
+    done = lead.post(url + "/hemmung", data={"csrf_token": token, "art": "hemmung", "grund": "PKH-Antrag"})
+    assert done.status_code == 303
+    page = lead.get(f"/faelle/{instance_id}").get_data(as_text=True)
+    assert "gehemmt" in page and "Frist fortsetzen" in page
+    clock.set(datetime.fromisoformat("2026-03-13T09:00:00+01:00"))
+    assert lead.post(url + "/fortsetzen", data={"csrf_token": token}).status_code == 303
+    assert "jetzt fällig am 19.03.2026" in lead.get(f"/faelle/{instance_id}").get_data(as_text=True)
