@@ -155,3 +155,39 @@ def test_person_clock_reminds_the_office_and_does_not_escalate(app, api, clock):
     [note] = api.as_("abh").get("/api/notifications").get_json()["items"]
     assert note["kind"] == "reminder" and "gesetzliche Frist, läuft gegen die Person" in note["body"]
     assert "Frist läuft seit 02.03.2026 (Zustellung des Bescheids)" in note["body"]
+
+
+WERKTAGE_TIMER = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="t">
+  <bpmn:process id="uma_meldung" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="Jobcenter">
+      <bpmn:flowNodeRef>s</bpmn:flowNodeRef><bpmn:flowNodeRef>warten</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>ut</bpmn:flowNodeRef><bpmn:flowNodeRef>e</bpmn:flowNodeRef>
+    </bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="warten" name="7 Werktage ab Beginn der Inobhutnahme">
+      <bpmn:extensionElements><camunda:properties>
+        <camunda:property name="lotse:dueFrom" value="${inobhutnahme_beginn}" />
+        <camunda:property name="lotse:calendar" value="werktage-nrw" />
+        <camunda:property name="lotse:legalSource" value="§ 42a Abs. 4 SGB VIII" />
+      </camunda:properties></bpmn:extensionElements>
+      <bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="td"><bpmn:timeDuration>P7D</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="ut" name="Meldung nachhalten"><bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="warten" />
+    <bpmn:sequenceFlow id="b" sourceRef="warten" targetRef="ut" />
+    <bpmn:sequenceFlow id="c" sourceRef="ut" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_intermediate_timer_counts_werktage_from_the_case_date(api, clock):
+    """P3's bug: 7 Werktage from the start of custody (Mon 2 Mar) end Wed 11 Mar, even when the case starts later."""
+    deployed = api.as_("designer").upload("/api/definitions", WERKTAGE_TIMER.encode(), "uma.bpmn")
+    assert deployed.status_code in (200, 201), deployed.get_json()
+    clock.set(datetime.fromisoformat("2026-03-05T15:00:00+01:00"))
+    case = api.start("uma_meldung", "UMA-1", {"inobhutnahme_beginn": "2026-03-02"}, user="jc").get_json()
+    assert _next_timer(case["id"]) == datetime.fromisoformat("2026-03-11T23:59:59.999999+01:00")
