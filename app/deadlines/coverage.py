@@ -88,12 +88,43 @@ MARKDOWN_INTRO = (
 )
 
 
+EXAMPLES = (
+    ("§ 74 Abs. 1 AsylG, 2 weeks from delivery, against the person",
+     "lotse:dueFrom=${zugestellt_am} lotse:dueIn=P14D lotse:against=person lotse:legalSource=§ 74 Abs. 1 AsylG"),
+    ("§ 42a Abs. 4 SGB VIII, 7 Werktage from the start of custody (intermediate or boundary timer)",
+     "lotse:dueFrom=${inobhutnahme_beginn} lotse:calendar=werktage-nrw + timeDuration P7D"),
+    ("§ 2 AsylbLG, 36 months from entry, counted once in a loop",
+     "lotse:clock=analogleistungen lotse:dueFrom=${einreise_am} lotse:rule=beginn lotse:shift=none + P36M"),
+    ("Objection one month after a posted decision (§ 84 SGG, § 37 Abs. 2 SGB X)",
+     "lotse:dueFrom=${abgesandt_am} lotse:rule=bekanntgabe-sgbx lotse:dueIn=P1M"),
+    ("3 months before the title expires (§ 81 Abs. 4 AufenthG)", "lotse:dueFrom=${titel_gueltig_bis} lotse:dueIn=-P3M"),
+    ("End of the following day, no § 193 shift (§ 42 Abs. 5 SGB VIII)", "lotse:dueIn=P1D lotse:shift=none"),
+    ("Benefit period of 12 months from the 1st (§ 41 Abs. 3 SGB II, § 26 Abs. 4 SGB X)",
+     "lotse:dueFrom=${bwz_beginn} lotse:dueIn=P12M lotse:rule=beginn lotse:shift=none"),
+    ("Entitlement ends with the month (§ 1 Abs. 3 AsylbLG)",
+     "lotse:dueFrom=${wegfall_am} lotse:dueIn=P0D lotse:rule=monatsende lotse:shift=none"),
+)
+
+
+def _rules_section() -> list[str]:
+    from app.engine.calendar_rules import BEKANNTGABE
+
+    lines = ["## Worked examples (Camunda Modeler: Extensions > Properties)", ""]
+    lines += [f"- {what}: `{how}`" for what, how in EXAMPLES]
+    lines += ["", "A deadline ends at 24:00 Europe/Berlin of its last day; a timer with these properties fires then. "
+              "Leads pause a task's deadline (Hemmung: resume adds the paused days; Unterbrechung: resume restarts "
+              "the period) over `POST /api/tasks/{id}/pause` and `/resume` or on the case page.", "",
+              "## Bekanntgabe: the 4th day after posting", ""]
+    lines += [f"- `{rule}`: {source}" for rule, (_days, _moves, source) in BEKANNTGABE.items()]
+    return [*lines, ""]
+
+
 def render_markdown(rows: list[Covered]) -> str:
     """The docs/clocks.md table."""
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
 
-    lines = [MARKDOWN_INTRO, summary_line(rows) + ".", "",
+    lines = [MARKDOWN_INTRO, *_rules_section(), "## Catalogue", "", summary_line(rows) + ".", "",
              "| # | Clock | Law | Starts with | Counted as | Pathway | Elements |", "|---|---|---|---|---|---|---|"]
     for row in rows:
         c = row.clock
