@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 
 from app import workflow_cache
 from app.audit import service as audit
 from app.clock import Clock
+from app.deadlines import clocks as case_clocks
 from app.definitions.models import ProcessDefinition
 from app.directory.service import OfficeRef, Principal, find_office, forget_offices, office_ref, offices_of
 from app.engine import bounds, runtime, stepping
@@ -27,7 +28,6 @@ from app.engine.expressions import ExpressionError
 from app.errors import Conflict, Invalid, NotFound
 from app.instances import outbox
 from app.instances.models import Incident, MessageWait, ProcessInstance
-from app.deadlines import clocks as case_clocks
 from app.tasks.due import compute_due_dates
 from app.tasks.models import HumanTask
 
@@ -114,7 +114,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     Everything that can fail in the engine (the step itself, due-date expressions, timers, the state dump)
     happens before the first write, so a failed step leaves nothing to undo and needs no savepoint.
     """
-    definition = session.get(ProcessDefinition, instance.definition_id)
+    definition = session.get_one(ProcessDefinition, instance.definition_id)
     engine = engine_for(definition)
     definition_key = (definition.id, definition.sha256)
     if wf is None:
@@ -148,8 +148,8 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     _record_completion(session, instance, wf, actor=actor, now=clock.now())
     workflow_cache.offer(session, instance, definition_key, wf)
     # Hand-offs to other cases happen after this step is safely written; undeliverable ones stay pending.
-    for message in pending:
-        outbox.deliver(session, message, clock=clock)
+    for handoff in pending:
+        outbox.deliver(session, handoff, clock=clock)
     return Stepped(wf, step.created if not pending and not step.carried else None)
 
 
@@ -241,9 +241,15 @@ def _queue_messages(session: Session, instance: ProcessInstance, outgoing: list[
 
 def _apply(wf: Any, op: Operation) -> None:
     if op.kind == "complete":
-        runtime.complete_user_task(wf, op.engine_task_id, op.data or {})
+        runtime.complete_user_task(wf, _needed(op.engine_task_id, "engine_task_id"), op.data or {})
     elif op.kind == "message":
-        runtime.send_message(wf, op.message_name, op.data)
+        runtime.send_message(wf, _needed(op.message_name, "message_name"), op.data)
+
+
+def _needed(value: str | None, field: str) -> str:
+    if value is None:
+        raise ValueError(f"operation lacks {field}")
+    return value
 
 
 def _record_operation(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal,
@@ -255,7 +261,7 @@ def _record_operation(session: Session, instance: ProcessInstance, op: Operation
                                                  "definition_id": instance.definition_id,
                                                  "fields": sorted((op.data or {}).keys())}, payload=op.data)
     elif op.kind == "complete" and op.human_task_id is not None:
-        task = session.get(HumanTask, op.human_task_id)
+        task = session.get_one(HumanTask, op.human_task_id)
         task.status, task.completed_at, task.completed_by = "completed", now, actor.username
         audit.record(session, municipality_id=mid, kind="task_completed", actor=actor.audit_name, at=now,
                      instance=instance, office=offices.name(task.office_id), element_id=task.element_id,

@@ -176,5 +176,5 @@ def init_guard(app: Flask) -> None:
     # The views were decorated with these parser instances at import time: bound the instances themselves.
     parsers = {id(p): p for p in (Blueprint.ARGUMENTS_PARSER, PaginationMixin.PAGINATION_ARGUMENTS_PARSER)}
     for parser in parsers.values():
-        parser.pre_load = types.MethodType(bounded_pre_load, parser)  # type: ignore[method-assign]
+        parser.pre_load = types.MethodType(bounded_pre_load, parser)
     app.before_request(check_request)

@@ -7,10 +7,10 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db_types import UTCDateTime
-from app.extensions import db
+from app.extensions import Model
 
 
-class Notification(db.Model):
+class Notification(Model):
     """A message to one user about a task (escalation, second-level escalation, reminder)."""
 
     __tablename__ = "notification"
@@ -27,7 +27,7 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class CaseClock(db.Model):
+class CaseClock(Model):
     """A clock bound to a case by name (lotse:clock): armed once, kept when a loop re-arms its timer."""
 
     __tablename__ = "case_clock"

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import functools
 import re
+import zoneinfo
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import holidays
-import zoneinfo
 
 from app.engine import bounds
 
@@ -133,7 +133,7 @@ def parse_duration(text: str) -> Duration:
 # --- holidays -------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _nrw_holidays(year: int) -> frozenset[date]:
     """Return the NRW public holidays of one year."""
     # Constructing a holidays object is slow, and HolidayBase mutates itself on
@@ -270,7 +270,7 @@ def _exact(start: datetime, dur: Duration) -> datetime:
         weeks=dur.weeks, days=dur.days, hours=dur.hours, minutes=dur.minutes, seconds=dur.seconds
     )
     # UTC arithmetic so that DST changes yield real elapsed hours.
-    return (local.astimezone(timezone.utc) + elapsed).astimezone(BERLIN)
+    return (local.astimezone(UTC) + elapsed).astimezone(BERLIN)
 
 
 def working_days_between(start: datetime, end: datetime) -> int:
@@ -295,7 +295,7 @@ def remaining(now: datetime, due: datetime, calendar: str) -> dict:
     _check_calendar(calendar)
     # Compare and subtract in UTC: with a shared tzinfo Python would use
     # wall-clock time and miscount hours across DST changes.
-    now_utc, due_utc = now.astimezone(timezone.utc), due.astimezone(timezone.utc)
+    now_utc, due_utc = now.astimezone(UTC), due.astimezone(UTC)
     overdue = now_utc > due_utc
     earlier, later = (due_utc, now_utc) if overdue else (now_utc, due_utc)
     if calendar == _WERKTAGE:

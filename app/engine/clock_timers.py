@@ -48,7 +48,7 @@ def _has_fired(self: Any, my_task: Any) -> bool:
     return fired
 
 
-DurationTimerEventDefinition.has_fired = _has_fired  # type: ignore[method-assign]
+DurationTimerEventDefinition.has_fired = _has_fired
 
 
 def is_never(value: datetime) -> bool:

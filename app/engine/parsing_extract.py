@@ -161,8 +161,10 @@ class _Extractor:
             info = TimerInfo(element_id=event.get("id"), process_id=container_id(event) or "",
                              kind=timers.TIMER_KINDS[local(child)], expression=(child.text or "").strip(),
                              attached_to=event.get("attachedToRef"), interrupting=interrupting)
-            info.clock = clocks.read_timer(event, info, _properties(event), self.root,
-                                           lambda msg, at, ev=event: self.problem(ev, "timer", msg, at))
+            def report(msg: str, at: etree._Element, ev: etree._Element = event) -> None:
+                self.problem(ev, "timer", msg, at)
+
+            info.clock = clocks.read_timer(event, info, _properties(event), self.root, report)
             return info
         self.problem(event, "timer", "timer has no timeDuration, timeDate or timeCycle")
         return None

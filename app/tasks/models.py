@@ -7,14 +7,14 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db_types import UTCDateTime
-from app.extensions import db
+from app.extensions import Model
 
 TASK_STATUSES = ("open", "completed", "cancelled")
 # Partial indexes cover open tasks only (about a tenth of the table); queries must say status = 'open' literally.
 OPEN_ONLY = "status = 'open'"
 
 
-class HumanTask(db.Model):
+class HumanTask(Model):
     """A user task waiting in an office inbox; inbox and overdue views are indexed queries here."""
 
     __tablename__ = "human_task"

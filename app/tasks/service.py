@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app import orchestration
@@ -48,6 +48,7 @@ def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str
         # also in a generic plan of a prepared statement.
         query = query.where(HumanTask.status == literal(status, literal_execute=True))
     if assignee:
+        mine: ColumnElement[bool]
         if assignee == "me" and standing_in_for:
             mine = HumanTask.assignee.in_((actor.username, *standing_in_for))
         else:

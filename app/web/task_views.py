@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import instance_events, payloads_by_hash
 from app.definitions.models import ProcessDefinition
-from app.forms.models import FormDefinition
 from app.directory.absence import display_names, substituting_for
 from app.directory.models import Municipality
 from app.directory.service import Principal, list_offices
 from app.engine.calendar import BERLIN
+from app.forms.models import FormDefinition
 from app.instances.models import ProcessInstance
 from app.tasks.models import HumanTask
 from app.web import formatting
@@ -71,7 +71,7 @@ def process_names(session: Session, tasks: list[HumanTask]) -> dict[int, str]:
         return {}
     rows = session.execute(select(ProcessInstance.id, ProcessDefinition.name).join(
         ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id).where(ProcessInstance.id.in_(ids)))
-    return {instance_id: name for instance_id, name in rows}
+    return dict(rows.all())
 
 
 def task_view(task: HumanTask, *, actor: Principal, now: datetime, process: str, offices: dict[int, str],

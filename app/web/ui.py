@@ -145,7 +145,7 @@ def person(username: str | None) -> str:
     if names is None:
         from app.web.auth import current_principal
 
-        names = g.lotse_people = display_names(db.session, current_principal().municipality_id)
+        names = g.lotse_people = display_names(db.session(), current_principal().municipality_id)
     return names.get(username, username)
 
 

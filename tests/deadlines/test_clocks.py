@@ -175,7 +175,9 @@ WERKTAGE_TIMER = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
       <bpmn:timerEventDefinition id="td"><bpmn:timeDuration>P7D</bpmn:timeDuration></bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
-    <bpmn:userTask id="ut" name="Meldung nachhalten"><bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing></bpmn:userTask>
+    <bpmn:userTask id="ut" name="Meldung nachhalten">
+      <bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing>
+    </bpmn:userTask>
     <bpmn:endEvent id="e"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="warten" />
     <bpmn:sequenceFlow id="b" sourceRef="warten" targetRef="ut" />
