@@ -36,6 +36,21 @@ class PauseSchema(Schema):
     reason = fields.String(required=True)
 
 
+class CaseClockSchema(Schema):
+    """A clock bound to the case (lotse:clock): counted once, kept when the model loops."""
+
+    name = fields.String()
+    element_id = fields.String()
+    due_from = fields.Date(allow_none=True)
+    due_from_label = fields.String(allow_none=True)
+    due_at = fields.DateTime()
+    legal_source = fields.String(allow_none=True)
+    deadline_kind = fields.Function(lambda c: "legal" if c.legal else "internal")
+    against = fields.String(allow_none=True)
+    armed_at = fields.DateTime()
+    fired_at = fields.DateTime(allow_none=True)
+
+
 class NotificationSchema(Schema):
     """An in-app notification."""
 
@@ -124,3 +139,18 @@ class TaskResume(MethodView):
     def post(self, task_id):
         """Let the clock run again: after a Hemmung with the time it had left, after an Unterbrechung anew."""
         return present(pausing.resume(db.session, actor=principal(), task_id=task_id, clock=clock()))
+
+
+@blp.route("/instances/<int:instance_id>/clocks")
+class InstanceClocks(MethodView):
+    """The case's bound clocks."""
+
+    @blp.response(200, CaseClockSchema(many=True))
+    def get(self, instance_id):
+        """Clocks bound to the case (e.g. § 2 AsylbLG's 36 months), with trigger, end and source."""
+        from app.deadlines.models import CaseClock
+        from app.instances.service import get_instance
+
+        instance = get_instance(db.session(), actor=principal(), instance_id=instance_id)
+        return list(db.session.scalars(select(CaseClock).where(CaseClock.instance_id == instance.id)
+                                       .order_by(CaseClock.due_at, CaseClock.id)))

@@ -77,6 +77,8 @@ def read(props: dict[str, tuple[str, etree._Element]], root: etree._Element, rep
             return None
     if clock.get("due_from"):
         _check_trigger(clock["due_from"], root, report, at["due_from"])
+        if not clock.get("due_in"):
+            report("lotse:dueFrom needs lotse:dueIn (the period that runs from it)", at["due_from"])
     if clock.get("clock") and not _CLOCK_NAME.match(clock["clock"]):
         report(f"lotse:clock '{clock['clock']}' must be a lower-case name (letters, digits, - and _)", at["clock"])
     if clock.get("against") not in (None, "person"):

@@ -94,6 +94,9 @@ def test_bound_clock_keeps_its_end_when_the_loop_rearms_the_timer(api, clock):
     [bound] = db.session.scalars(select(CaseClock).where(CaseClock.instance_id == case["id"])).all()
     assert (bound.name, bound.due_from.isoformat(), bound.legal_source) == ("analogleistungen", "2025-03-02",
                                                                             "§ 2 Abs. 1 AsylbLG")
+    [shown] = api.as_("jc").get(f"/api/instances/{case['id']}/clocks").get_json()
+    assert (shown["name"], shown["due_from"], shown["deadline_kind"]) == ("analogleistungen", "2025-03-02", "legal")
+    assert api.as_("fremd").get(f"/api/instances/{case['id']}/clocks").status_code == 404
     clock.set(datetime.fromisoformat("2028-03-02T00:00:01+01:00"))
     assert fire_due_timers(db.session, clock=clock) == [case["id"]]
     assert [t["element_id"] for t in _open(api, case["id"], "jc")] == ["ut_analog"]

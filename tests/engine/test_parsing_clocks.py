@@ -78,3 +78,9 @@ def test_legal_marking_needs_a_source():
                 '<camunda:property name="lotse:against"', '<camunda:property name="lotse:deadline" value="legal" />'
                 '\n          <camunda:property name="lotse:against"')
     assert any("needs lotse:legalSource" in p for p in _problems(xml))
+
+
+def test_trigger_without_period_is_rejected():
+    """lotse:dueFrom alone would compute nothing: the designer is told to add lotse:dueIn."""
+    xml = _with('<camunda:property name="lotse:dueIn" value="P14D" />', "")
+    assert any("needs lotse:dueIn" in p for p in _problems(xml))
