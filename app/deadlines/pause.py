@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import orchestration
@@ -52,15 +53,20 @@ def pause(session: Session, *, actor: Principal, task_id: int, mode: str, reason
         raise Conflict(f"the deadline of task {task_id} is already paused")
     if task.due_at is None:
         raise Conflict(f"task {task_id} has no deadline to pause")
-    now = clock.now()
+    _apply_pause(session, task, instance, mode, reason, actor.username, clock.now())
+    return task
+
+
+def _apply_pause(session: Session, task: HumanTask, instance: ProcessInstance, mode: str, reason: str,
+                 actor_name: str, now: datetime) -> None:
+    assert task.due_at is not None
     task.paused_at, task.pause_mode, task.pause_reason = now, mode, reason[:300]
     task.paused_due_at, task.due_at = task.due_at, None
-    audit.record(session, municipality_id=task.municipality_id, kind="deadline_paused", actor=actor.username, at=now,
+    audit.record(session, municipality_id=task.municipality_id, kind="deadline_paused", actor=actor_name, at=now,
                  instance=instance, office=orchestration.office_name(session, task.office_id),
                  element_id=task.element_id, details={"task_id": task.id, "mode": mode, "reason": task.pause_reason,
                                                       "due_at": task.paused_due_at.isoformat()})
     session.flush()
-    return task
 
 
 def _after_hemmung(task: HumanTask, now: datetime) -> datetime:
@@ -93,7 +99,12 @@ def resume(session: Session, *, actor: Principal, task_id: int, clock: Clock) ->
     task, instance = _locked_open_task(session, actor, task_id)
     if task.paused_at is None:
         raise Conflict(f"the deadline of task {task_id} is not paused")
-    now = clock.now()
+    _apply_resume(session, task, instance, actor.username, clock.now())
+    return task
+
+
+def _apply_resume(session: Session, task: HumanTask, instance: ProcessInstance, actor_name: str,
+                  now: datetime) -> None:
     mode = task.pause_mode
     due = _after_unterbrechung(session, task, instance, now) if mode == "unterbrechung" else _after_hemmung(task, now)
     old = task.paused_due_at
@@ -104,9 +115,42 @@ def resume(session: Session, *, actor: Principal, task_id: int, clock: Clock) ->
     if due > now:
         task.escalated_at = task.second_escalated_at = None
     task.paused_at = task.pause_mode = task.pause_reason = task.paused_due_at = None
-    audit.record(session, municipality_id=task.municipality_id, kind="deadline_resumed", actor=actor.username, at=now,
+    audit.record(session, municipality_id=task.municipality_id, kind="deadline_resumed", actor=actor_name, at=now,
                  instance=instance, office=orchestration.office_name(session, task.office_id),
                  element_id=task.element_id, details={"task_id": task.id, "mode": mode,
                                                       "old": old.isoformat() if old else None, "new": due.isoformat()})
     session.flush()
-    return task
+
+
+MODEL_REASON = "Schritt offen: "  # prefix of pauses the model made; a lead's pause is never resumed by the model
+
+
+_PAUSERS: dict[tuple[int, str], dict[str, tuple[str, str]]] = {}
+
+
+def _pausers(definition: ProcessDefinition) -> dict[str, tuple[str, str]]:
+    """Element id → (paused element, mode) of a definition's lotse:pauses tasks; read once per version."""
+    key = (definition.id, definition.sha256)
+    if key not in _PAUSERS:
+        tasks = (definition.summary or {}).get("user_tasks") or {}
+        _PAUSERS[key] = {element: (clock["pauses"], clock.get("pause_mode") or "hemmung")
+                         for element, info in tasks.items() if (clock := info.get("clock") or {}).get("pauses")}
+    return _PAUSERS[key]
+
+
+def reconcile_model_pauses(session: Session, instance: ProcessInstance, definition: ProcessDefinition, *,
+                           now: datetime) -> None:
+    """lotse:pauses: while a task naming another is open, that task's deadline is paused; resumed when it ends."""
+    pausers = _pausers(definition)
+    if not pausers:
+        return
+    open_tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                              HumanTask.status == "open").order_by(HumanTask.id)))
+    wanted = {pausers[t.element_id][0]: (t, pausers[t.element_id][1]) for t in open_tasks if t.element_id in pausers}
+    for task in open_tasks:
+        if task.element_id in wanted and task.paused_at is None and task.due_at is not None:
+            pauser, mode = wanted[task.element_id]
+            _apply_pause(session, task, instance, mode, MODEL_REASON + pauser.name, "system", now)
+        elif (task.paused_at is not None and (task.pause_reason or "").startswith(MODEL_REASON)
+              and task.element_id not in wanted):
+            _apply_resume(session, task, instance, "system", now)

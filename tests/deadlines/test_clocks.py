@@ -196,3 +196,20 @@ def test_intermediate_timer_counts_werktage_from_the_case_date(api, clock):
     clock.set(datetime.fromisoformat("2026-03-05T15:00:00+01:00"))
     case = api.start("uma_meldung", "UMA-1", {"inobhutnahme_beginn": "2026-03-02"}, user="jc").get_json()
     assert _next_timer(case["id"]) == datetime.fromisoformat("2026-03-11T23:59:59.999999+01:00")
+
+
+def test_the_model_pauses_a_deadline_while_a_step_is_open(api, clock):
+    """§ 6 Abs. 3 BQFG: while documents are requested the decision clock stands; it restarts when they are in."""
+    api.deploy("clock_pause.bpmn")
+    case = api.start("anerkennung", "AN-1", user="jc").get_json()
+    tasks = {t["element_id"]: t for t in _open(api, case["id"], "jc")}
+    decision = tasks["ut_bescheid"]
+    assert decision["paused"] is True and decision["due_at"] is None and decision["pause_mode"] == "unterbrechung"
+    assert decision["pause_reason"] == "Schritt offen: Unterlagen nachfordern"
+    clock.set(datetime.fromisoformat("2026-04-15T10:00:00+02:00"))
+    assert _complete(api, tasks["ut_nachforderung"], {}, "jc").status_code == 200
+    [decision] = _open(api, case["id"], "jc")
+    assert decision["paused"] is False
+    assert datetime.fromisoformat(decision["due_at"]) == datetime.fromisoformat("2026-07-15T23:59:59.999999+02:00")
+    kinds = [e["kind"] for e in api.as_("super").get(f"/api/instances/{case['id']}/audit").get_json()["items"]]
+    assert kinds.count("deadline_paused") == 1 and kinds.count("deadline_resumed") == 1
