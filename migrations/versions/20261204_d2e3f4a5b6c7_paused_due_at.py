@@ -1,7 +1,7 @@
 """paused deadlines keep the end they had (human_task.paused_due_at)
 
 Revision ID: d2e3f4a5b6c7
-Revises: b1c2d3e4f5a6
+Revises: e7c4a1f9d2b3
 Create Date: 2026-12-04 05:40:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'd2e3f4a5b6c7'
-down_revision = 'b1c2d3e4f5a6'
+down_revision = 'e7c4a1f9d2b3'
 branch_labels = None
 depends_on = None
 
