@@ -21,6 +21,7 @@ from app.directory.service import Principal
 from app.errors import Forbidden
 from app.instances.models import ProcessInstance
 from app.tasks.models import HumanTask
+from app.tasks.service import real_cases
 
 INSIGHT_ROLES = ("lead", "supervisor", "admin")
 WINDOW_DAYS = 90
@@ -54,7 +55,7 @@ def _check(actor: Principal) -> None:
 
 def _scope(actor: Principal) -> list[ColumnElement[bool]]:
     """The tasks the actor may count: their municipality; a lead's own offices only."""
-    conditions: list[ColumnElement[bool]] = [HumanTask.municipality_id == actor.municipality_id]
+    conditions: list[ColumnElement[bool]] = [HumanTask.municipality_id == actor.municipality_id, real_cases()]
     if not actor.has("supervisor", "admin"):
         conditions.append(HumanTask.office_id.in_(actor.office_ids or {-1}))
     return conditions

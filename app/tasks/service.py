@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app import orchestration
@@ -19,6 +19,11 @@ from app.tasks.models import TASK_STATUSES, HumanTask
 
 MUNICIPALITY_WIDE_READERS = ("supervisor", "admin")
 SORTS = {"due_at": HumanTask.due_at, "created_at": HumanTask.created_at, "id": HumanTask.id}
+
+
+def real_cases() -> ColumnElement[bool]:
+    """Tasks of real cases only: statistics and the heatmap leave designers' test cases out."""
+    return HumanTask.instance_id.not_in(select(ProcessInstance.id).where(ProcessInstance.is_test.is_(True)))
 
 
 def visible_tasks(query: Select, actor: Principal) -> Select:

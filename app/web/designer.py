@@ -15,6 +15,7 @@ from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.forms import service as forms
 from app.instances import service as instances
+from app.instances.models import ProcessInstance
 from app.orchestration import IncidentRaised
 from app.web import diagram, model_texts
 from app.web.auth import current_principal, roles_required
@@ -221,8 +222,12 @@ def start_test_case(key: str, version: int):
     try:
         instance = instances.start_instance(db.session, actor=actor, process_key=key, business_key=business_key,
                                             data=data, clock=clock(), definition_id=definition.id)
+        instance.is_test = True  # marked everywhere, counted nowhere (docs/ui.md, "Test cases")
         db.session.commit()
     except IncidentRaised as exc:
+        failed = db.session.get(ProcessInstance, (exc.details or {}).get("instance_id") or -1)
+        if failed is not None:
+            failed.is_test = True
         db.session.commit()  # the case and its incident are kept, as the API does
         flash(gettext("The test case %(case)s was started, but a step failed: %(reason)s", case=business_key,
                       reason=exc.message), "error")
