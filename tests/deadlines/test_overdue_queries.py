@@ -75,7 +75,7 @@ def reference(session, municipality_id, now, office_ids=None):
         if late:
             first = late[0]
             oldest = {"task_id": first.id, "name": first.name, "business_key": first.business_key,
-                      "due_at": first.due_at.isoformat(),
+                      "due_at": first.due_at.isoformat(), "calendar": first.calendar,
                       "overdue_hours": round((now - first.due_at).total_seconds() / 3600, 1)}
         result.append({"office": names.get(office, "(ohne Amt)"), "open": len(tasks), "overdue": len(late),
                        "escalated": sum(t.escalated_at is not None for t in tasks), "oldest_overdue": oldest})
