@@ -44,6 +44,7 @@ class ActivityStats:
     element_id: str
     name: str
     waiting: int = 0
+    overdue: int = 0
     completed: int = 0
     median_hours: float | None = None
 
@@ -107,12 +108,13 @@ def activity_stats(session: Session, *, actor: Principal, process_key: str, now:
         scope.append(ProcessInstance.definition_id == definition_id)
     join = definition_id is not None
     stats: dict[str, ActivityStats] = {}
-    waiting = _with_instance(select(HumanTask.element_id, func.max(HumanTask.name), func.count()), join)
+    waiting = _with_instance(select(HumanTask.element_id, func.max(HumanTask.name), func.count(),
+                                    func.count().filter(HumanTask.due_at < now)), join)
     # 'open' inlined: the partial index ix_human_task_open_activity answers this also in a generic plan.
     open_now = HumanTask.status == literal("open", literal_execute=True)
-    for element_id, name, count in session.execute(waiting.where(*scope, open_now)
-                                                   .group_by(HumanTask.element_id)):
-        stats[element_id] = ActivityStats(element_id, name or element_id, waiting=count)
+    for element_id, name, count, late in session.execute(waiting.where(*scope, open_now)
+                                                         .group_by(HumanTask.element_id)):
+        stats[element_id] = ActivityStats(element_id, name or element_id, waiting=count, overdue=late)
     recent = [*scope, HumanTask.completed_at >= now - timedelta(days=days)]
     names = dict(session.execute(_with_instance(select(HumanTask.element_id, func.max(HumanTask.name)), join)
                                  .where(*recent, HumanTask.status == "completed").group_by(HumanTask.element_id)).all())
