@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install catalogs run test test-sqlite migrate-check clean bench bench-quick
+.PHONY: install catalogs run lint test migrate-check clean bench bench-quick
 
 ## Python packages, the web UI's npm packages (htmx, bpmn-js, axe-core; exact versions from package-lock.json)
 ## and the compiled translations.
@@ -30,9 +30,21 @@ run: install
 	$(BIN)/lotse demo
 	LOTSE_EMBEDDED_SCHEDULER=1 $(BIN)/lotse run --host $(HOST) --port $(PORT)
 
-## Run the whole suite: SQLite always, PostgreSQL when LOTSE_TEST_DATABASE_URL is set.
+## Lint gate: ruff (style, bugs, complexity) and mypy (types) on app/; both must report nothing.
+lint: install
+	$(BIN)/ruff check app
+	$(BIN)/mypy
+
+## Run the whole suite: SQLite always, PostgreSQL when LOTSE_TEST_DATABASE_URL is set. Tests marked `bench` only
+## when selected: make test PYTEST_ARGS='-m "bench or not bench"' (CI does).
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Models and migrations agree: migrate a scratch SQLite database, then Alembic compares it with the models.
+migrate-check: install
+	@scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	export LOTSE_DATABASE_URL="sqlite:///$$scratch/check.sqlite3"; \
+	$(BIN)/lotse db upgrade && $(BIN)/lotse db check
 
 ## Benchmarks (issue #5), full sizes (minutes): writes docs/benchmarks.md and docs/benchmarks.json.
 ## PostgreSQL from LOTSE_BENCH_DATABASE_URL (default: the local test database, schema lotse_bench).

@@ -45,7 +45,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from app.api import init_api
     init_api(app)
-    from app.web import init_web; init_web(app)  # noqa: E702
+    from app.web import init_web
+    init_web(app)
     _health(app)
     init_metrics(app)
     if app.config["EMBEDDED_SCHEDULER"] and not app.config.get("TESTING"):

@@ -1,6 +1,7 @@
 """The `lotse` command: Flask's CLI (run, routes, db ...) plus Lotse's own commands."""
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -8,8 +9,10 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app import create_app
-from app.definitions.describe import describe_command
+from app.audit.cli import audit as audit_group
+from app.audit.cli import privacy as privacy_group
 from app.cli_support import unit_of_work
+from app.definitions.describe import describe_command
 from app.directory import service as directory
 from app.errors import DomainError
 from app.extensions import db
@@ -35,7 +38,7 @@ def municipality() -> None:
 @unit_of_work
 def municipality_create(slug: str, name: str) -> None:
     """Create a municipality."""
-    directory.create_municipality(db.session, slug=slug, name=name, clock=_clock())
+    directory.create_municipality(db.session(), slug=slug, name=name, clock=_clock())
     click.echo(f"created municipality {slug}")
 
 
@@ -48,10 +51,10 @@ def municipality_configure(slug: str, coordination_office: str | None, second_es
     """Configure the second escalation level of a municipality."""
     from app.deadlines.service import validate_escalation_settings
 
-    town = directory.get_municipality(db.session, slug)
+    town = directory.get_municipality(db.session(), slug)
     validate_escalation_settings(second_escalation_after)
     if coordination_office:
-        office_row = directory.find_office(db.session, town.id, coordination_office)
+        office_row = directory.find_office(db.session(), town.id, coordination_office)
         if office_row is None:
             raise DomainError(f"office '{coordination_office}' not found in '{slug}'")
         town.coordination_office_id = office_row.id
@@ -72,7 +75,7 @@ def office() -> None:
 @unit_of_work
 def office_create(slug: str, name: str) -> None:
     """Create office NAME in municipality SLUG (NAME is what BPMN lanes refer to)."""
-    directory.create_office(db.session, municipality=directory.get_municipality(db.session, slug), name=name)
+    directory.create_office(db.session(), municipality=directory.get_municipality(db.session(), slug), name=name)
     click.echo(f"created office {name}")
 
 
@@ -81,7 +84,7 @@ def office_create(slug: str, name: str) -> None:
 @unit_of_work
 def office_list(slug: str) -> None:
     """List the offices of municipality SLUG, one name a line."""
-    for item in directory.list_offices(db.session, directory.get_municipality(db.session, slug).id):
+    for item in directory.list_offices(db.session(), directory.get_municipality(db.session(), slug).id):
         click.echo(item.name)
 
 
@@ -106,7 +109,7 @@ def user_create(username: str, municipality_slug: str, office_name: str | None, 
         password = sys.stdin.readline().rstrip("\n")
         if len(password) < 8:
             raise click.ClickException("password must have at least 8 characters")
-    directory.create_user(db.session, municipality=directory.get_municipality(db.session, municipality_slug),
+    directory.create_user(db.session(), municipality=directory.get_municipality(db.session(), municipality_slug),
                           username=username, role=role, office_name=office_name, password=password,
                           display_name=display_name, clock=_clock())
     click.echo(f"created user {username} ({role})")
@@ -123,7 +126,7 @@ def token() -> None:
 @unit_of_work
 def token_create(username: str, name: str) -> None:
     """Create a bearer token for USERNAME; the token is the last line printed."""
-    value = directory.create_token(db.session, username=username, clock=_clock(), name=name)
+    value = directory.create_token(db.session(), username=username, clock=_clock(), name=name)
     click.echo(f"token for {username} (shown once, store it safely):")
     click.echo(value)
 
@@ -135,13 +138,15 @@ def demo(slug: str) -> None:
     """Seed a demo municipality with offices, users, models and cases (idempotent)."""
     from app.demo import seed
 
-    for line in seed(db.session, slug=slug, clock=_clock()):
+    for line in seed(db.session(), slug=slug, clock=_clock()):
         click.echo(line)
 
 
 @cli.command("scheduler")
-@click.option("--tick", type=float, default=None, help="Seconds between ticks (default: LOTSE_SCHEDULER_TICK_SECONDS or 1).")
-@click.option("--metrics-port", type=int, default=None, help="Serve this process's Prometheus metrics on 127.0.0.1:PORT.")
+@click.option("--tick", type=float, default=None,
+              help="Seconds between ticks (default: LOTSE_SCHEDULER_TICK_SECONDS or 1).")
+@click.option("--metrics-port", type=int, default=None,
+              help="Serve this process's Prometheus metrics on 127.0.0.1:PORT.")
 @click.option("--exit-when-idle", is_flag=True, help="Fire what is due, then exit (batch runs and tests).")
 @with_appcontext
 def scheduler(tick: float | None, metrics_port: int | None, exit_when_idle: bool) -> None:
@@ -150,7 +155,7 @@ def scheduler(tick: float | None, metrics_port: int | None, exit_when_idle: bool
 
     from app.scheduler.runner import SchedulerRefused, build, drain
 
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as Flask
     if tick:
         app.config["SCHEDULER_TICK_SECONDS"] = tick
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -172,13 +177,9 @@ def scheduler(tick: float | None, metrics_port: int | None, exit_when_idle: bool
         click.echo(f"fired timers of {drain(app)} instance(s)")
         return
     click.echo(f"Lotse scheduler ticking every {app.config['SCHEDULER_TICK_SECONDS']} s (Ctrl+C to stop)")
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):  # Ctrl+C ends the scheduler quietly
         runner.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
 
-
-from app.audit.cli import audit as audit_group, privacy as privacy_group  # noqa: E402 - groups defined apart
 cli.add_command(audit_group)
 cli.add_command(privacy_group)
 

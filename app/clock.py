@@ -1,7 +1,7 @@
 """Time as a seam: services ask a Clock, tests move a FakeClock instead of sleeping."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -18,14 +18,14 @@ class SystemClock:
 
     def now(self) -> datetime:
         """Return the current UTC time."""
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FakeClock:
     """A clock that only moves when told to."""
 
     def __init__(self, start: datetime | None = None):
-        self._now = start or datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+        self._now = start or datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
     def now(self) -> datetime:
         """Return the fake current time."""

@@ -1,8 +1,8 @@
 """`lotse demo`: a living demo municipality on first start (offices, users of every role, models, cases)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -65,14 +65,15 @@ def seed(session: Session, *, slug: str, clock: Clock) -> Iterator[str]:
         for username, role, office, display in USERS:
             directory.create_user(session, municipality=town, username=username, role=role, office_name=office,
                                   password=DEMO_PASSWORD, display_name=display, clock=clock, actor="demo")
-        town.coordination_office_id = directory.find_office(session, town.id, COORDINATION_OFFICE).id
+        coordination = directory.find_office(session, town.id, COORDINATION_OFFICE)
+        assert coordination is not None  # created just above
+        town.coordination_office_id = coordination.id
         town.second_escalation_after = SECOND_ESCALATION_AFTER
         yield f"Demo municipality '{slug}' created with {len(OFFICES)} offices."
-    else:
-        yield f"Demo municipality '{slug}' exists already; issuing fresh demo tokens."
-    if fresh:
         yield from _deploy(session, clock)
         yield from _cases(session, town.id, clock)
+    else:
+        yield f"Demo municipality '{slug}' exists already; issuing fresh demo tokens."
     yield ""
     yield f"Logins (password for all: {DEMO_PASSWORD}) and API tokens:"
     for username, role, office, _display in USERS:
@@ -82,7 +83,8 @@ def seed(session: Session, *, slug: str, clock: Clock) -> Iterator[str]:
 
 
 def _deploy(session: Session, clock: Clock) -> Iterator[str]:
-    designer = directory.principal_for(session, session.scalar(select(User).where(User.username == "modellierung")))
+    user = session.scalars(select(User).where(User.username == "modellierung")).one()
+    designer = directory.principal_for(session, user)
     forms = sorted((ROOT / "forms").glob("*.json"))
     for path in forms:
         deploy_form(session, actor=designer, raw=path.read_bytes(), clock=clock)

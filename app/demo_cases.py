@@ -6,8 +6,9 @@ now and runs the deadline jobs, so overdue steps are escalated when a supervisor
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,7 +50,7 @@ class Driver:
     def principal(self, username: str) -> Principal:
         """The principal of a demo user."""
         if username not in self._principals:
-            user = self.session.scalar(select(User).where(User.username == username))
+            user = self.session.scalars(select(User).where(User.username == username)).one()
             self._principals[username] = directory.principal_for(self.session, user)
         return self._principals[username]
 
@@ -58,7 +59,7 @@ class Driver:
         memberships = self.session.scalars(select(Membership).where(Membership.office_id == office_id)
                                            .order_by(Membership.id))
         member = min(memberships, key=lambda m: m.role != "clerk")
-        return self.principal(self.session.get(User, member.user_id).username)
+        return self.principal(self.session.get_one(User, member.user_id).username)
 
     def since(self, days: float) -> None:
         """Set the clock to this many days before now (a few minutes apart per case, like real starts)."""
@@ -90,8 +91,8 @@ class Driver:
         task = self.session.scalar(select(HumanTask).where(
             HumanTask.municipality_id == self.municipality_id, HumanTask.business_key == key,
             HumanTask.element_id == element_id, HumanTask.status == "open"))
-        if task is None:
-            raise LookupError(f"demo case {key}: no open task {element_id}")
+        if task is None or task.office_id is None:
+            raise LookupError(f"demo case {key}: no open task {element_id} in an office")
         tasks.complete(self.session, actor=self.clerk_of(task.office_id), task_id=task.id,
                        data=answer(element_id, **changes), clock=self.clock)
         self.wait(days=days)
@@ -112,9 +113,9 @@ def _fall(d: Driver, key: str, person, ago: float, **clearing: Any) -> None:
     d.do(key, "p1_clearing", **clearing)
 
 
-SINGLE = {"kinder_schulpflichtig": 0, "kinder_unter_6": 0}
-NO_JOB = {"arbeitsaufnahme": False, "arbeitgeber": None, "beschaeftigungsbeginn": None, "wochenstunden": None,
-          "bruttolohn": None}
+SINGLE: dict[str, Any] = {"kinder_schulpflichtig": 0, "kinder_unter_6": 0}
+NO_JOB: dict[str, Any] = {"arbeitsaufnahme": False, "arbeitgeber": None, "beschaeftigungsbeginn": None,
+                          "wochenstunden": None, "bruttolohn": None}
 
 
 def _p1_scenarios(d: Driver) -> None:

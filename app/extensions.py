@@ -1,6 +1,8 @@
 """Flask extensions, created once at import and bound in the app factory."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -24,5 +26,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# db.Model is Flask-SQLAlchemy's copy of Base (same metadata and registry, plus its query and bind mixins); it is
+# built at run time, so type checkers see the models as what they are: declarative classes of Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate(render_as_batch=True, compare_type=True)
 api = Api()

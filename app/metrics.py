@@ -1,7 +1,7 @@
 """Prometheus metrics: timer lag and escalations observed in this process, backlog read from the database."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -29,11 +29,12 @@ class BacklogCollector:
         from app.instances.models import ProcessInstance
         from app.tasks.models import HumanTask
 
-        now = datetime.now(timezone.utc)
-        due = GaugeMetricFamily("lotse_due_timer_backlog", "Running instances whose next timer is due", labels=["municipality"])
-        open_tasks = GaugeMetricFamily("lotse_open_tasks", "Open human tasks", labels=["municipality"])
-        overdue = GaugeMetricFamily("lotse_overdue_tasks", "Open human tasks past their due date", labels=["municipality"])
-        escalated = GaugeMetricFamily("lotse_escalated_open_tasks", "Open tasks that were escalated", labels=["municipality"])
+        now = datetime.now(UTC)
+        by_town = ["municipality"]
+        due = GaugeMetricFamily("lotse_due_timer_backlog", "Running instances whose next timer is due", labels=by_town)
+        open_tasks = GaugeMetricFamily("lotse_open_tasks", "Open human tasks", labels=by_town)
+        overdue = GaugeMetricFamily("lotse_overdue_tasks", "Open human tasks past their due date", labels=by_town)
+        escalated = GaugeMetricFamily("lotse_escalated_open_tasks", "Open tasks that were escalated", labels=by_town)
         with self.app.app_context():
             try:
                 slugs = dict(db.session.execute(select(Municipality.id, Municipality.slug)).all())

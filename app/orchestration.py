@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 
 from app import workflow_cache
 from app.audit import service as audit
 from app.clock import Clock
+from app.deadlines import clocks as case_clocks
 from app.definitions.models import ProcessDefinition
 from app.directory.service import OfficeRef, Principal, find_office, forget_offices, office_ref, offices_of
-from app.engine import runtime, stepping
+from app.engine import bounds, runtime, stepping
 from app.engine.expressions import ExpressionError
 from app.errors import Conflict, Invalid, NotFound
 from app.instances import outbox
@@ -113,14 +114,15 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     Everything that can fail in the engine (the step itself, due-date expressions, timers, the state dump)
     happens before the first write, so a failed step leaves nothing to undo and needs no savepoint.
     """
-    definition = session.get(ProcessDefinition, instance.definition_id)
+    definition = session.get_one(ProcessDefinition, instance.definition_id)
     engine = engine_for(definition)
     definition_key = (definition.id, definition.sha256)
     if wf is None:
         wf = workflow_cache.take(session, instance, definition_key)
     offices = _Offices(session, instance.municipality_id)
+    events = case_clocks.events_for(session, instance, op, now=clock.now())
     try:
-        with runtime.engine_clock(clock):
+        with runtime.engine_clock(clock), case_clocks.case_clocks(events, case_clocks.timer_clocks(definition)):
             if wf is None:
                 wf = engine.restore(instance.state)
             before = runtime.Waits.of(wf)
@@ -132,7 +134,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
                            now=clock.now())
     except runtime.NotWaiting as exc:
         raise Conflict(str(exc)) from exc
-    except (SpiffWorkflowException, ExpressionError) as exc:
+    except (SpiffWorkflowException, ExpressionError, *bounds.DATA_FAILURES) as exc:  # bad data: incident, no 500
         element_id, message = _describe_failure(exc)
         incident = raise_incident(session, instance, op, element_id=element_id, message=message,
                                   actor=actor, clock=clock)
@@ -141,12 +143,13 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             details={"incident_id": incident.id, "element_id": element_id, "instance_id": instance.id},
         ) from exc
     _write(session, instance, definition, step, actor=actor, op=op, offices=offices, now=clock.now())
+    events.write()
     pending = _queue_messages(session, instance, outgoing, now=clock.now())
     _record_completion(session, instance, wf, actor=actor, now=clock.now())
     workflow_cache.offer(session, instance, definition_key, wf)
     # Hand-offs to other cases happen after this step is safely written; undeliverable ones stay pending.
-    for message in pending:
-        outbox.deliver(session, message, clock=clock)
+    for handoff in pending:
+        outbox.deliver(session, handoff, clock=clock)
     return Stepped(wf, step.created if not pending and not step.carried else None)
 
 
@@ -238,9 +241,15 @@ def _queue_messages(session: Session, instance: ProcessInstance, outgoing: list[
 
 def _apply(wf: Any, op: Operation) -> None:
     if op.kind == "complete":
-        runtime.complete_user_task(wf, op.engine_task_id, op.data or {})
+        runtime.complete_user_task(wf, _needed(op.engine_task_id, "engine_task_id"), op.data or {})
     elif op.kind == "message":
-        runtime.send_message(wf, op.message_name, op.data)
+        runtime.send_message(wf, _needed(op.message_name, "message_name"), op.data)
+
+
+def _needed(value: str | None, field: str) -> str:
+    if value is None:
+        raise ValueError(f"operation lacks {field}")
+    return value
 
 
 def _record_operation(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal,
@@ -252,7 +261,7 @@ def _record_operation(session: Session, instance: ProcessInstance, op: Operation
                                                  "definition_id": instance.definition_id,
                                                  "fields": sorted((op.data or {}).keys())}, payload=op.data)
     elif op.kind == "complete" and op.human_task_id is not None:
-        task = session.get(HumanTask, op.human_task_id)
+        task = session.get_one(HumanTask, op.human_task_id)
         task.status, task.completed_at, task.completed_by = "completed", now, actor.username
         audit.record(session, municipality_id=mid, kind="task_completed", actor=actor.audit_name, at=now,
                      instance=instance, office=offices.name(task.office_id), element_id=task.element_id,
@@ -267,6 +276,8 @@ def _describe_failure(exc: Exception) -> tuple[str | None, str]:
     task = getattr(exc, "task", None)
     element_id = task.task_spec.name if task is not None else getattr(exc, "id", None)
     message = getattr(exc, "error_line", None) and str(exc) or str(exc)
+    if not isinstance(exc, (SpiffWorkflowException, ExpressionError)):
+        message = f"{type(exc).__name__}: {str(exc)[:500]}"
     if isinstance(exc, WorkflowException) and getattr(exc, "__cause__", None) is not None:
         message = f"{exc}: {exc.__cause__}"
     return element_id, message
@@ -357,13 +368,20 @@ def _new_human_task(instance: ProcessInstance, definition: ProcessDefinition, re
                     offices: _Offices, now: datetime) -> HumanTask:
     info = definition.summary.get("user_tasks", {}).get(ready.element_id, {})
     office = offices.resolve(info, ready.lane, ready.caller_lane)
-    due_at, follow_up_at, remind_at = compute_due_dates(info, now, ready.data)
-    return HumanTask(municipality_id=instance.municipality_id, instance_id=instance.id, engine_task_id=ready.engine_id,
+    legal = case_clocks.task_deadline({**info, "element_id": ready.element_id}, now, ready.data)
+    due_at, follow_up_at, remind_at = compute_due_dates({**info, "due_in": None} if legal else info, now, ready.data)
+    if legal is not None:
+        due_at, remind_at = legal.due_at, legal.remind_at or remind_at
+    task = HumanTask(municipality_id=instance.municipality_id, instance_id=instance.id, engine_task_id=ready.engine_id,
                      element_id=ready.element_id, name=ready.name, process_key=definition.key,
                      business_key=instance.business_key, office_id=office.id if office else None,
                      status="open", form_key=info.get("form_key"), calendar=info.get("calendar"),
                      legal_source=info.get("legal_source"), created_at=now, due_at=due_at,
                      follow_up_at=follow_up_at, remind_at=remind_at)
+    if legal is not None:
+        task.due_from, task.due_from_label, task.legal, task.against = (legal.due_from, legal.due_from_label,
+                                                                         legal.legal, legal.against)
+    return task
 
 
 def _sync_message_waits(session: Session, instance: ProcessInstance, names: list[str]) -> None:

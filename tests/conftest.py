@@ -6,7 +6,7 @@ LOTSE_REQUIRE_POSTGRES=1 (CI) a missing PostgreSQL is an error, not a skip.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -14,16 +14,47 @@ from sqlalchemy import create_engine, text
 
 from app.clock import FakeClock
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _find_shared() -> Path | None:
+    """The project's shared folder (../shared beside the checkout; walk up so worktrees find it too)."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "shared" / "conformance").is_dir():
+            return parent / "shared"
+    return None
+
+
+SHARED_FOUND = _find_shared()
+# Tests that read the shared material skip when it is absent (a fresh clone); CI requires it.
+SHARED = SHARED_FOUND or Path("/nonexistent/shared")
+needs_shared = pytest.mark.skipif(SHARED_FOUND is None, reason="../shared (conformance material) not found beside "
+                                  "the checkout; CI requires it (LOTSE_REQUIRE_SHARED=1)")
 # One schema per test run, so parallel runs on the same database do not wipe each other.
 PG_SCHEMA = f"lotse_test_{os.getpid()}"
 START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)  # a Monday morning
 
 
 def pytest_configure(config):
-    """Fail early in CI when PostgreSQL is required but not configured."""
+    """Fail early in CI when PostgreSQL or the shared conformance material is required but missing."""
     if os.environ.get("LOTSE_REQUIRE_POSTGRES") == "1" and not os.environ.get("LOTSE_TEST_DATABASE_URL"):
         raise pytest.UsageError("LOTSE_REQUIRE_POSTGRES=1 but LOTSE_TEST_DATABASE_URL is not set")
+    if os.environ.get("LOTSE_REQUIRE_SHARED") == "1" and SHARED_FOUND is None:
+        raise pytest.UsageError("LOTSE_REQUIRE_SHARED=1 but no ../shared/conformance beside the checkout")
+    _travel_if_asked()
+
+
+def _travel_if_asked() -> None:
+    """LOTSE_TEST_DAYS_AHEAD=N runs the whole suite with the system date N days ahead (time-machine).
+
+    This proves that no test depends on today's date: CI runs the suite once ten years ahead.
+    """
+    days = os.environ.get("LOTSE_TEST_DAYS_AHEAD")
+    if not days:
+        return
+    import time_machine
+
+    target = datetime.now(timezone.utc) + timedelta(days=int(days))
+    time_machine.travel(target, tick=True).start()
 
 
 def _pg_url() -> str | None:

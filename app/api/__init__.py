@@ -7,6 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.api import common
+from app.api.guard import init_guard
 from app.errors import DomainError
 from app.extensions import api, db
 
@@ -36,6 +37,8 @@ def init_api(app: Flask) -> None:
         "info": {"description": "Lotse: BPMN orchestration for municipal integration management. "
                                 "Errors are {code, message, details}; collections are {items, total}."},
     })
+    api.ERROR_SCHEMA = common.ErrorSchema  # the documented error responses are the ones we send
+    init_guard(app)  # first before_request: nothing unchecked reaches authentication or a view
     api.init_app(app)
     for blueprint in (definitions, instances, tasks, forms, deadlines, audit):
         api.register_blueprint(blueprint)

@@ -38,10 +38,10 @@ def authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization header must be 'Bearer <token>'")
-    g.principal = authenticate_token(db.session, token.strip())
+    g.principal = authenticate_token(db.session(), token.strip())
 
 
-def error_response(status: int, code: str, message: str, details: Any = None):
+def error_response(status: int, code: str, message: str | None, details: Any = None):
     """The one JSON error shape: {code, message, details}."""
     response = jsonify({"code": code, "message": message, "details": details})
     response.status_code = status
@@ -66,8 +66,9 @@ def handle_http_error(exc: HTTPException):
     data = getattr(exc, "data", None)
     if data and "messages" in data:
         details = {"fields": data["messages"]}
-    code = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
-            409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid"}.get(exc.code, "error")
+    codes = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+             409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid"}
+    code = codes.get(exc.code or 500, "error")
     message = exc.description if not details else "request validation failed"
     return error_response(exc.code or 500, code, message, details)
 

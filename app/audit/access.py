@@ -7,9 +7,9 @@ Rows are never updated (a PostgreSQL trigger refuses it); pruning deletes whole 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import ACCESS_ACTIONS, AccessLogEntry
@@ -63,4 +63,4 @@ def list_access(session: Session, *, actor: Principal, instance_id: int | None =
 def prune_access_log(session: Session, *, before: datetime) -> int:
     """Delete access-log rows older than `before` (all municipalities); return how many."""
     result = session.execute(delete(AccessLogEntry).where(AccessLogEntry.occurred_at < before))
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0  # a DELETE's result is a cursor result

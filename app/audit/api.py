@@ -9,8 +9,14 @@ from marshmallow import Schema, fields, validate
 from app.api.common import clock, page, principal
 from app.audit import access, erasure
 from app.audit.export import MIMETYPES, iter_text
-from app.audit.schemas import (AccessLogPageSchema, AccessLogQuerySchema, AuditEventSchema, EraseSchema,
-                               ErasureResultSchema, VerifyResultSchema)
+from app.audit.schemas import (
+    AccessLogPageSchema,
+    AccessLogQuerySchema,
+    AuditEventSchema,
+    EraseSchema,
+    ErasureResultSchema,
+    VerifyResultSchema,
+)
 from app.audit.service import instance_trail
 from app.audit.verify import verify_instance
 from app.errors import Forbidden
@@ -36,10 +42,10 @@ class InstanceAuditVerify(MethodView):
     def get(self, instance_id):
         """Check the hash chain, payloads and sealed heads of a case (supervisors, admins)."""
         actor = principal()
-        instance = get_instance(db.session, actor=actor, instance_id=instance_id)
+        instance = get_instance(db.session(), actor=actor, instance_id=instance_id)
         if not actor.has(*VERIFIERS):
             raise Forbidden("only supervisors and admins verify audit chains")
-        report = verify_instance(db.session, instance)
+        report = verify_instance(db.session(), instance)
         return {"ok": report.ok, "instance_id": instance.id, "events": report.events,
                 "sealed_seq": report.sealed_seq, "problems": report.problems}
 
@@ -53,9 +59,9 @@ class InstanceAuditExport(MethodView):
     def get(self, args, instance_id):
         """The trail of a case as JSONL (default) or CSV, the same records as GET …/audit; logged as an export."""
         actor = principal()
-        instance = get_instance(db.session, actor=actor, instance_id=instance_id)
-        records = [AuditEventSchema().dump(view) for view in instance_trail(db.session, instance)]
-        access.record_read(db.session, reader=actor, action="audit_export", at=clock().now(), instance_id=instance.id,
+        instance = get_instance(db.session(), actor=actor, instance_id=instance_id)
+        records = [AuditEventSchema().dump(view) for view in instance_trail(db.session(), instance)]
+        access.record_read(db.session(), reader=actor, action="audit_export", at=clock().now(), instance_id=instance.id,
                            details={"format": args["format"], "events": len(records)})
         response = current_app.response_class("".join(iter_text(records, args["format"])),
                                               mimetype=MIMETYPES[args["format"]])
@@ -73,7 +79,7 @@ class PrivacyErase(MethodView):
     @blp.alt_response(409, description="the case still runs")
     def post(self, body):
         """Tombstone an ended case's personal payloads and its messages' (admins); the trail keeps who did what."""
-        return erasure.erase_case(db.session, actor=principal(), business_key=body["business_key"], clock=clock(),
+        return erasure.erase_case(db.session(), actor=principal(), business_key=body["business_key"], clock=clock(),
                                   reason=body.get("reason"))
 
 
@@ -85,7 +91,7 @@ class AccessLog(MethodView):
     @blp.response(200, AccessLogPageSchema)
     def get(self, args):
         """Reads of case data in the caller's municipality, newest first (admins; data-protection control only)."""
-        rows, total = access.list_access(db.session, actor=principal(), instance_id=args.get("instance_id"),
+        rows, total = access.list_access(db.session(), actor=principal(), instance_id=args.get("instance_id"),
                                          username=args.get("actor"), since=args.get("since"),
                                          until=args.get("until"), limit=args["limit"], offset=args["offset"])
         return page(rows, total)

@@ -4,9 +4,10 @@ from __future__ import annotations
 import contextlib
 import getpass
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 import click
 from flask import current_app
@@ -73,13 +74,13 @@ def audit_verify(slug: str | None, instance_id: int | None, path: Path | None) -
     elif instance_id is not None:
         query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
         if slug:
-            query = query.where(ProcessInstance.municipality_id == get_municipality(db.session, slug).id)
+            query = query.where(ProcessInstance.municipality_id == get_municipality(db.session(), slug).id)
         instance = db.session.scalar(query)
         if instance is None:
             raise click.ClickException(f"instance {instance_id} not found")
-        report = verify_instance(db.session, instance)
+        report = verify_instance(db.session(), instance)
     else:
-        report = verify(db.session, municipality=get_municipality(db.session, slug) if slug else None)
+        report = verify(db.session(), municipality=get_municipality(db.session(), slug) if slug else None)
     _print_report(report)
     if not report.ok:
         for problem in report.problems:
@@ -110,15 +111,15 @@ def audit_export(fmt: str, instance_id: int | None, slug: str | None, since: dat
                  output: Path | None) -> None:
     """Stream events (the records the API shows) as JSONL or CSV; the export is written to the access log."""
     try:
-        municipality_id = get_municipality(db.session, slug).id if slug else None
+        municipality_id = get_municipality(db.session(), slug).id if slug else None
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     since = since.replace(tzinfo=BERLIN) if since else None
-    filters = {"municipality_id": municipality_id, "instance_id": instance_id, "since": since}
-    total = exporting.count_events(db.session, **filters)
+    filters: dict[str, Any] = {"municipality_id": municipality_id, "instance_id": instance_id, "since": since}
+    total = exporting.count_events(db.session(), **filters)
     _log_export(filters, fmt=fmt, total=total)
     db.session.commit()  # the access-log entry stays even if writing the file fails midway
-    records = exporting.iter_records(db.session, **filters)
+    records = exporting.iter_records(db.session(), **filters)
     writer = exporting.write_csv if fmt == "csv" else exporting.write_jsonl
     with _output(output) as out:
         if _interactive():
@@ -141,7 +142,7 @@ def _log_export(filters: dict[str, Any], *, fmt: str, total: int) -> None:
         owners = list(db.session.scalars(select(Municipality.id).order_by(Municipality.id)))
     details = {"format": fmt, "events": total, "since": filters["since"].isoformat() if filters["since"] else None}
     for municipality_id in owners:
-        record_access(db.session, municipality_id=municipality_id, actor=operator(), action="audit_export",
+        record_access(db.session(), municipality_id=municipality_id, actor=operator(), action="audit_export",
                       at=_clock().now(), instance_id=filters["instance_id"], details=details)
 
 
@@ -151,10 +152,10 @@ def _log_export(filters: dict[str, Any], *, fmt: str, total: int) -> None:
 def audit_seal(slug: str | None) -> None:
     """Seal the grown chain heads into the ledger now (the scheduler does this every AUDIT_SEAL_SECONDS)."""
     try:
-        only = get_municipality(db.session, slug).id if slug else None
+        only = get_municipality(db.session(), slug).id if slug else None
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
-    seals = seal_all(db.session, clock=_clock(), only=only)
+    seals = seal_all(db.session(), clock=_clock(), only=only)
     for seal in seals:
         click.echo(f"municipality {seal.municipality_id}: seal {seal.seq} with {seal.entries} head(s): {seal.hash}")
     if not seals:
@@ -173,7 +174,7 @@ def privacy() -> None:
 @unit_of_work
 def privacy_erase(slug: str, business_key: str, reason: str | None) -> None:
     """Replace a case's personal payloads (trail and messages) with tombstones; record it in the trail."""
-    result = erase_business_key(db.session, municipality_id=get_municipality(db.session, slug).id,
+    result = erase_business_key(db.session(), municipality_id=get_municipality(db.session(), slug).id,
                                 business_key=business_key, actor=operator(), at=_clock().now(), reason=reason)
     for item in result["instances"]:
         click.echo(f"instance {item['instance_id']}: {item['payloads']} payload(s), {item['messages']} message(s) "
@@ -188,7 +189,7 @@ def privacy_erase(slug: str, business_key: str, reason: str | None) -> None:
 @with_appcontext
 def privacy_expire(dry_run: bool, limit: int) -> None:
     """Erase the cases whose retention period has passed now (the scheduler does this every RETENTION_SECONDS)."""
-    done = erase_expired(db.session, clock=_clock(), limit=limit, dry_run=dry_run)
+    done = erase_expired(db.session(), clock=_clock(), limit=limit, dry_run=dry_run)
     verb = "would erase" if dry_run else "erased"
     for item in done:
         click.echo(f"{verb} instance {item['instance_id']} (case {item['business_key']}, ended "
@@ -200,5 +201,5 @@ def privacy_expire(dry_run: bool, limit: int) -> None:
 @with_appcontext
 def privacy_prune() -> None:
     """Delete access-log entries older than ACCESS_LOG_RETENTION (default P6M)."""
-    removed = prune_access(db.session, clock=_clock(), retention=current_app.config["ACCESS_LOG_RETENTION"])
+    removed = prune_access(db.session(), clock=_clock(), retention=current_app.config["ACCESS_LOG_RETENTION"])
     click.echo(f"removed {removed} access-log entr{'y' if removed == 1 else 'ies'}")

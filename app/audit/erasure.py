@@ -113,7 +113,7 @@ def _messages_to_clear(session: Session, instance: ProcessInstance) -> list[Pend
 
 def _wipe_engine_data(session: Session, instance: ProcessInstance) -> None:
     """Clear the case data the engine keeps on every task (the form data lives there too)."""
-    definition = session.get(ProcessDefinition, instance.definition_id)
+    definition = session.get_one(ProcessDefinition, instance.definition_id)
     engine = orchestration.engine_for(definition)
     wf = engine.restore(instance.state)
     for workflow in [wf, *wf.subprocesses.values()]:

@@ -10,9 +10,10 @@ import io
 import itertools
 import json
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from types import SimpleNamespace
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -83,7 +84,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _writer(fmt: str, out: IO[str]) -> Callable[[dict[str, Any]], None]:
+def _writer(fmt: str, out: IO[str]) -> Callable[[dict[str, Any]], object]:
     """Start a file of `fmt` on `out` (CSV: BOM and header) and return what writes one record to it."""
     if fmt == "csv":
         out.write(BOM)
@@ -98,8 +99,9 @@ def _writer(fmt: str, out: IO[str]) -> Callable[[dict[str, Any]], None]:
 def _write(records: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> int:
     put = _writer(fmt, out)
     count = 0
-    for count, record in enumerate(records, start=1):
+    for record in records:
         put(record)
+        count += 1
     return count
 
 

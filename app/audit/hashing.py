@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 EVENT_FIELDS = ("municipality_id", "instance_id", "seq", "occurred_at", "actor", "office", "kind", "element_id",
                 "details", "prev_hash")
@@ -42,9 +43,9 @@ def iso_utc(value: datetime | str) -> str:
     """ISO 8601 in UTC; strings (from an exported file) are taken as they are."""
     if isinstance(value, str):
         return value
-    if value.tzinfo is timezone.utc:  # what the database gives back: no conversion needed
+    if value.tzinfo is UTC:  # what the database gives back: no conversion needed
         return value.isoformat()
-    return value.astimezone(timezone.utc).isoformat()
+    return value.astimezone(UTC).isoformat()
 
 
 def _sha256(text: str) -> str:
@@ -53,7 +54,7 @@ def _sha256(text: str) -> str:
 
 def event_body(event: Any) -> dict[str, Any]:
     """The hashed fields of an event; personal content enters only as details['payload_sha256']."""
-    body = dict(zip(EVENT_FIELDS, _event_fields(event)))
+    body = dict(zip(EVENT_FIELDS, _event_fields(event), strict=True))
     body["occurred_at"] = iso_utc(body["occurred_at"])
     return body
 

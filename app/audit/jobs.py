@@ -41,7 +41,7 @@ def seal_all(session: Session, *, clock: Clock, only: int | None = None) -> list
         while True:
             try:
                 seal = seal_municipality(session, municipality_id=municipality_id, at=clock.now())
-                report = seal and SealReport(municipality_id, seal.seq, seal.entry_count, seal.hash)
+                report = SealReport(municipality_id, seal.seq, seal.entry_count, seal.hash) if seal else None
                 session.commit()
             except Exception:  # noqa: BLE001 - one municipality's failure must not stop the others
                 session.rollback()
@@ -96,7 +96,7 @@ def prune_access(session: Session, *, clock: Clock, retention: str) -> int:
 def seal_job(app: Flask) -> None:
     """Scheduler job: seal the ledgers."""
     with job_session(app, "sealing"):
-        for seal in seal_all(db.session, clock=app.extensions["lotse_clock"]):
+        for seal in seal_all(db.session(), clock=app.extensions["lotse_clock"]):
             log.info("sealed %d chain head(s) of municipality %s as ledger seal %d: %s", seal.entries,
                      seal.municipality_id, seal.seq, seal.hash)
 
@@ -104,7 +104,7 @@ def seal_job(app: Flask) -> None:
 def retention_job(app: Flask) -> None:
     """Scheduler job: erase cases whose retention period has passed."""
     with job_session(app, "retention erasure"):
-        done = erase_expired(db.session, clock=app.extensions["lotse_clock"])
+        done = erase_expired(db.session(), clock=app.extensions["lotse_clock"])
         if done:
             log.info("retention: erased %d case(s)", len(done))
 
@@ -112,7 +112,7 @@ def retention_job(app: Flask) -> None:
 def prune_job(app: Flask) -> None:
     """Scheduler job: prune the access log."""
     with job_session(app, "access-log pruning"):
-        removed = prune_access(db.session, clock=app.extensions["lotse_clock"],
+        removed = prune_access(db.session(), clock=app.extensions["lotse_clock"],
                                retention=app.config["ACCESS_LOG_RETENTION"])
         if removed:
             log.info("access log: pruned %d entr(y/ies)", removed)

@@ -28,7 +28,7 @@ def ledger_head(session: Session, municipality_id: int) -> AuditSeal | None:
                           .order_by(AuditSeal.seq.desc()).limit(1))
 
 
-def _municipality_chain_entry(session: Session, municipality_id: int) -> list[tuple[None, int, str]]:
+def _municipality_chain_entry(session: Session, municipality_id: int) -> list[tuple[int | None, int, str]]:
     head = session.execute(select(AuditEvent.seq, AuditEvent.hash).where(
         AuditEvent.municipality_id == municipality_id, AuditEvent.instance_id.is_(None),
     ).order_by(AuditEvent.seq.desc()).limit(1)).first()

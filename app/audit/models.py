@@ -14,7 +14,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db_types import UTCDateTime
-from app.extensions import db
+from app.extensions import Model
 
 EVENT_KINDS = (
     "definition_deployed", "form_deployed", "instance_started", "instance_completed", "instance_cancelled",
@@ -26,7 +26,7 @@ EVENT_KINDS = (
 ACCESS_ACTIONS = ("task_detail", "instance_detail", "audit_trail", "audit_export")
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One state change: who, when, which office, what element, old and new values (never updated)."""
 
     __tablename__ = "audit_event"
@@ -52,7 +52,7 @@ class AuditEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class AuditPayload(db.Model):
+class AuditPayload(Model):
     """Personal content of an event, kept apart so erasure leaves the chain intact.
 
     The key is a salted SHA-256 of the content: the event commits to it, yet once content and salt are
@@ -73,7 +73,7 @@ class AuditPayload(db.Model):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class AuditSeal(db.Model):
+class AuditSeal(Model):
     """One entry of a municipality's ledger: the chain heads that grew since the previous seal."""
 
     __tablename__ = "audit_seal"
@@ -88,7 +88,7 @@ class AuditSeal(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class AuditSealEntry(db.Model):
+class AuditSealEntry(Model):
     """A chain head as sealed: instance (NULL = the municipality chain), sequence number and event hash."""
 
     __tablename__ = "audit_seal_entry"
@@ -103,7 +103,7 @@ class AuditSealEntry(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class AuditSealedHead(db.Model):
+class AuditSealedHead(Model):
     """Bookkeeping for the sealer: the last sealed sequence of each instance chain (not trusted by verify)."""
 
     __tablename__ = "audit_sealed_head"
@@ -112,7 +112,7 @@ class AuditSealedHead(db.Model):
     seq: Mapped[int]
 
 
-class AccessLogEntry(db.Model):
+class AccessLogEntry(Model):
     """Who read a case's data; kept apart from the process trail, used only for data-protection control."""
 
     __tablename__ = "access_log"

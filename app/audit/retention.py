@@ -41,6 +41,7 @@ def expired_instances(session: Session, *, now: datetime, limit: int = 1000) -> 
     for definition_id, retention in definitions.all():
         if len(found) >= limit:
             break
+        assert retention is not None  # the query selects only definitions that have one
         found += session.scalars(select(ProcessInstance.id).where(
             ProcessInstance.definition_id == definition_id, ProcessInstance.status.in_(ENDED),
             ProcessInstance.erased_at.is_(None), ProcessInstance.ended_at <= cutoff(now, retention),

@@ -14,12 +14,13 @@ that is rolled back are dropped with it.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, cast
 
+from sqlalchemy import Table, insert, select
 from sqlalchemy import event as orm_event
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from app.audit.hashing import event_hash, normalize, payload_hash
@@ -31,8 +32,8 @@ __all__ = ["record", "event_hash", "instance_events", "instance_trail", "event_v
            "lock_municipality_chain", "write_pending", "Recorded"]
 
 _UNWRITTEN = "lotse_audit_unwritten"
-_EVENT_INSERT = insert(AuditEvent.__table__).inline()  # no ids fetched back (the rows are never read here)
-_PAYLOAD_INSERT = insert(AuditPayload.__table__).inline()
+_EVENT_INSERT = insert(cast(Table, AuditEvent.__table__)).inline()  # no ids fetched back (the rows are never read here)
+_PAYLOAD_INSERT = insert(cast(Table, AuditPayload.__table__)).inline()
 
 
 @dataclass(slots=True)
@@ -79,9 +80,10 @@ def record(session: Session, *, municipality_id: int, kind: str, actor: str, at:
         seq, prev = instance.audit_seq + 1, instance.audit_head
     else:
         seq, prev = _next_in_municipality_chain(session, municipality_id)
-    row = {"municipality_id": municipality_id, "instance_id": instance_id, "seq": seq, "occurred_at": at,
-           "actor": actor, "office": office, "kind": kind, "element_id": element_id, "details": details,
-           "prev_hash": prev}
+    row: dict[str, Any] = {
+        "municipality_id": municipality_id, "instance_id": instance_id, "seq": seq, "occurred_at": at,
+        "actor": actor, "office": office, "kind": kind, "element_id": element_id, "details": details,
+        "prev_hash": prev}
     recorded = Recorded(**row)
     row["hash"] = recorded.hash = event_hash(recorded)
     session.info.setdefault(_UNWRITTEN, []).append(_Unwritten(_innermost(session), row, payload_row))
@@ -106,10 +108,10 @@ def write_pending(session: Session) -> None:
     connection.execute(_EVENT_INSERT, [item.event for item in unwritten])
 
 
-def _innermost(session: Session | scoped_session) -> SessionTransaction | None:
-    if isinstance(session, scoped_session):
-        session = session()
-    return session.get_nested_transaction() or session.get_transaction()
+def _innermost(session: Session) -> SessionTransaction | None:
+    # Callers outside app/ (tests, scripts) may hand in Flask-SQLAlchemy's scoped proxy, which lacks these two.
+    real = session() if isinstance(session, scoped_session) else session
+    return real.get_nested_transaction() or real.get_transaction()
 
 
 @orm_event.listens_for(Session, "before_flush")

@@ -12,8 +12,10 @@ import contextlib
 import itertools
 import operator
 from collections import namedtuple
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +28,27 @@ from app.instances.models import ProcessInstance
 BATCH = 1000
 MAX_PROBLEMS = 100
 
-StoredEvent = namedtuple("StoredEvent", [*EVENT_FIELDS, "hash"])
+
+
+class StoredEvent(NamedTuple):
+    """An audit event row as hashed: the EVENT_FIELDS and the stored hash."""
+
+    municipality_id: int
+    instance_id: int | None
+    seq: int
+    occurred_at: datetime
+    actor: str
+    office: str | None
+    kind: str
+    element_id: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+# The row must carry exactly what event_hash reads; fail at import if the two drift apart.
+if StoredEvent._fields != (*EVENT_FIELDS, "hash"):
+    raise RuntimeError("StoredEvent and app.audit.hashing.EVENT_FIELDS disagree")
 StoredPayload = namedtuple("StoredPayload", ["instance_id", "sha256", "salt", "content"])
 _EVENT_COLUMNS = [AuditEvent.__table__.c[name] for name in StoredEvent._fields]
 
@@ -75,6 +97,15 @@ class Report:
             self.add(problem)
 
 
+def _payload_fault(row: Any, sha: str) -> str | None:
+    """Why a referenced payload row is wrong, or None (an erased payload, content None, is not wrong)."""
+    if row is None:
+        return f"payload {sha[:12]}… is missing"
+    if row.content is not None and (row.salt is None or payload_hash(row.salt, row.content) != sha):
+        return "payload does not match its hash (changed after it was written)"
+    return None
+
+
 def check_chain(label: str, instance_id: int | None, events: Iterable[Any], *, head: tuple[int, str] | None,
                 sealed: Iterable[Any] = (), payloads: dict[str, Any] | None = None,
                 counter: Report | None = None, start: tuple[int, str] = (1, "")) -> Problem | None:
@@ -105,14 +136,13 @@ def check_chain(label: str, instance_id: int | None, events: Iterable[Any], *, h
         if seal is not None and seal.hash != event.hash:
             return broken(event.seq, f"hash differs from the one sealed in ledger seal {seal.seal_seq}")
         sha = (event.details or {}).get("payload_sha256") if payloads is not None else None
-        if sha:
+        if sha and payloads is not None:
             row = payloads.get(sha)
-            if row is None:
-                return broken(event.seq, f"payload {sha[:12]}… is missing")
-            if row.content is None:
+            fault = _payload_fault(row, sha)
+            if fault:
+                return broken(event.seq, fault)
+            if row is not None and row.content is None:
                 tombstone_seq = tombstone_seq or event.seq
-            elif row.salt is None or payload_hash(row.salt, row.content) != sha:
-                return broken(event.seq, "payload does not match its hash (changed after it was written)")
         erased = erased or event.kind == "erased"
         prev, expected = event.hash, expected + 1
     last = expected - 1
@@ -195,7 +225,7 @@ def verify_municipality(session: Session, municipality: Municipality) -> Report:
     by_instance = operator.attrgetter("instance_id")
     keys: dict[str, Callable[[Any], int]] = {
         "instance": operator.attrgetter("id"), "events": by_instance, "sealed": by_instance, "payloads": by_instance}
-    rows = {**streams, "events": map(StoredEvent._make, streams["events"]),
+    rows: dict[str, Iterable[Any]] = {**streams, "events": map(StoredEvent._make, streams["events"]),
             "payloads": map(StoredPayload._make, streams["payloads"])}
     with _closing(streams.values()):
         for instance_id, group in _merge({name: (rows[name], keys[name]) for name in streams}):

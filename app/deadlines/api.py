@@ -58,7 +58,7 @@ class Overdue(MethodView):
     @blp.response(200, OverdueSchema)
     def get(self):
         """Per office open/overdue/escalated tasks and the oldest overdue; per activity the longest waits."""
-        return service.overdue_summary(db.session, actor=principal(), now=clock().now())
+        return service.overdue_summary(db.session(), actor=principal(), now=clock().now())
 
 
 @blp.route("/notifications")

@@ -1,7 +1,9 @@
 """The signed-in user's notifications (escalations, reminders, assignments): list, count, mark read."""
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
@@ -43,4 +45,4 @@ def mark_all_read(session: Session, *, actor: Principal, clock: Clock) -> int:
     """Mark all of the actor's unread notifications read; returns how many."""
     result = session.execute(update(Notification).where(
         Notification.recipient_id == actor.user_id, Notification.read_at.is_(None)).values(read_at=clock.now()))
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0  # an UPDATE's result is a cursor result

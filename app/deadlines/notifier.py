@@ -57,11 +57,11 @@ class SmtpNotifier:
     def notify(self, session: Session, recipients: list[User], message: Message, *, now) -> None:
         """Store in-app, then mail; a mail failure is logged and never loses the in-app notification."""
         self.inner.notify(session, recipients, message, now=now)
-        addressed = [u for u in recipients if u.email]
+        addressed = [u.email for u in recipients if u.email]
         if not addressed:
             return
         mail = EmailMessage()
-        mail["From"], mail["To"], mail["Subject"] = self.sender, ", ".join(u.email for u in addressed), message.subject
+        mail["From"], mail["To"], mail["Subject"] = self.sender, ", ".join(addressed), message.subject
         mail.set_content(message.body)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, overload
 
 from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -18,18 +18,22 @@ from app.engine.calendar import BERLIN, DeadlineError, parse_duration
 from app.errors import Forbidden, Invalid
 from app.instances.models import ProcessInstance
 from app.metrics import ESCALATIONS, REMINDERS
-from app.tasks.models import HumanTask
 from app.tasks.due import before
+from app.tasks.models import HumanTask
 from app.tasks.service import get_task, real_cases
 
 BATCH = 200
 
 
+@overload
+def _aware(moment: datetime) -> datetime: ...
+@overload
+def _aware(moment: None) -> None: ...
 def _aware(moment: datetime | None) -> datetime | None:
     """Aggregates may come back naive from SQLite; the values are UTC."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 def _berlin(moment: datetime) -> str:
@@ -44,12 +48,13 @@ def _members(session: Session, office_id: int | None, roles: tuple[str, ...]) ->
 
 def _supervisors(session: Session, municipality_id: int) -> list[User]:
     return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
-        Membership.municipality_id == municipality_id, Membership.role == "supervisor", User.active.is_(True)).distinct()))
+        Membership.municipality_id == municipality_id, Membership.role == "supervisor", User.active.is_(True),
+    ).distinct()))
 
 
 def _lock(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance] | None:
     """Lock the task's instance without waiting; None when another worker holds it (it will come back)."""
-    task = session.get(HumanTask, task_id)
+    task = session.get_one(HumanTask, task_id)
     instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == task.instance_id)
                               .with_for_update(skip_locked=True))
     if instance is None:
@@ -89,8 +94,10 @@ def run_deadline_jobs(session: Session, *, clock: Clock, notifier: Notifier) -> 
         lambda task, instance: _escalate(session, task, instance, now, notifier))
     for town in session.scalars(select(Municipality).where(Municipality.coordination_office_id.is_not(None),
                                                            Municipality.second_escalation_after.is_not(None))):
-        threshold = before(now, town.second_escalation_after)
-        office_id = town.coordination_office_id
+        office_id, after = town.coordination_office_id, town.second_escalation_after
+        if office_id is None or after is None:  # the query selects only towns with both
+            continue
+        threshold = before(now, after)
         run.escalated_level2 += _each(session, select(HumanTask.id).where(
             HumanTask.municipality_id == town.id, HumanTask.status == "open", HumanTask.escalated_at <= threshold,
             HumanTask.second_escalated_at.is_(None)),
@@ -157,7 +164,7 @@ def _escalate_level2(session: Session, task: HumanTask, instance: ProcessInstanc
         return False
     task.second_escalated_at = now
     ESCALATIONS.labels(level="2").inc()
-    coordination = session.get(Office, office_id)
+    coordination = session.get_one(Office, office_id)
     recipients = _members(session, office_id, ("clerk", "lead", "supervisor"))
     owner = _office(session, task)
     notifier.notify(session, recipients, Message(
@@ -225,7 +232,7 @@ def overdue_summary(session: Session, *, actor: Principal, now: datetime) -> dic
     if not actor.has("supervisor", "admin"):
         scope.append(HumanTask.office_id.in_(actor.office_ids or {-1}))
     per_office = _per_office(session, actor.municipality_id, scope, now)
-    activities = []
+    activities: list[dict[str, Any]] = []
     for key, element, name, count, overdue_count, oldest_created in session.execute(select(
             HumanTask.process_key, HumanTask.element_id, HumanTask.name, func.count(),
             func.count().filter(HumanTask.due_at < now), func.min(HumanTask.created_at)).where(*scope).group_by(
@@ -267,6 +274,7 @@ def _per_office(session: Session, municipality_id: int, scope: list[Any], now: d
                 HumanTask.office_id, HumanTask.id, HumanTask.name, HumanTask.business_key, HumanTask.due_at,
                 HumanTask.calendar,
         ).where(*scope, or_(*at_oldest)).order_by(HumanTask.id)):
+            assert due_at is not None  # matched on an oldest due date
             oldest.setdefault(office_id, {
                 "task_id": task_id, "name": name, "business_key": business_key, "due_at": due_at.isoformat(),
                 "calendar": calendar,

@@ -7,8 +7,13 @@ from flask_smorest import Blueprint
 
 from app.api.common import clock, page, principal
 from app.definitions import service
-from app.definitions.schemas import (DefinitionPageSchema, DefinitionPatchSchema, DefinitionQuerySchema,
-                                     DefinitionSchema, UploadSchema)
+from app.definitions.schemas import (
+    DefinitionPageSchema,
+    DefinitionPatchSchema,
+    DefinitionQuerySchema,
+    DefinitionSchema,
+    UploadSchema,
+)
 from app.errors import Invalid
 from app.extensions import db
 
@@ -23,7 +28,7 @@ class Definitions(MethodView):
     @blp.response(200, DefinitionPageSchema)
     def get(self, args):
         """List deployed definitions (newest version first per key)."""
-        rows, total = service.list_definitions(db.session, actor=principal(), key=args.get("key"),
+        rows, total = service.list_definitions(db.session(), actor=principal(), key=args.get("key"),
                                                latest_only=args["latest"], limit=args["limit"], offset=args["offset"])
         return page(rows, total)
 
@@ -37,7 +42,7 @@ class Definitions(MethodView):
         if upload is None:
             raise Invalid("multipart field 'file' is required")
         data = upload.read(current_app.config["MAX_BPMN_BYTES"] + 1)
-        definition, created = service.deploy(db.session, actor=principal(), data=data, clock=clock(),
+        definition, created = service.deploy(db.session(), actor=principal(), data=data, clock=clock(),
                                              max_bytes=current_app.config["MAX_BPMN_BYTES"])
         return definition, 201 if created else 200
 
@@ -49,13 +54,13 @@ class DefinitionItem(MethodView):
     @blp.response(200, DefinitionSchema)
     def get(self, definition_id):
         """Show a definition version."""
-        return service.get_definition(db.session, actor=principal(), definition_id=definition_id)
+        return service.get_definition(db.session(), actor=principal(), definition_id=definition_id)
 
     @blp.arguments(DefinitionPatchSchema)
     @blp.response(200, DefinitionSchema)
     def patch(self, body, definition_id):
         """Set the retention period of a version (designers, admins): its cases' personal data is erased then."""
-        return service.set_retention(db.session, actor=principal(), definition_id=definition_id,
+        return service.set_retention(db.session(), actor=principal(), definition_id=definition_id,
                                      retention=body["retention"], clock=clock())
 
 
@@ -66,5 +71,5 @@ class DefinitionXml(MethodView):
     @blp.response(200)
     def get(self, definition_id):
         """Download the uploaded BPMN XML."""
-        definition = service.get_definition(db.session, actor=principal(), definition_id=definition_id)
+        definition = service.get_definition(db.session(), actor=principal(), definition_id=definition_id)
         return current_app.response_class(definition.bpmn_xml, mimetype="application/xml")

@@ -8,10 +8,10 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db_types import UTCDateTime
-from app.extensions import db
+from app.extensions import Model
 
 
-class ProcessDefinition(db.Model):
+class ProcessDefinition(Model):
     """A version of a process key in a municipality; running instances stay on their version."""
 
     __tablename__ = "process_definition"

@@ -45,7 +45,8 @@ def _message_starts(parsed: ParsedModel) -> list[str]:
     names = set()
     for spec in parsed.spec.task_specs.values():
         event_def = getattr(spec, "event_definition", None)
-        if type(spec).__name__ == "StartEvent" and type(event_def).__name__ == "MessageEventDefinition":
+        if (type(spec).__name__ == "StartEvent" and event_def is not None
+                and type(event_def).__name__ == "MessageEventDefinition"):
             names.add(event_def.name)
     return sorted(names)
 
@@ -93,7 +94,8 @@ def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
     except ModelInvalid as exc:
         problems = [asdict(p) for p in exc.problems]
         raise Invalid(f"the model has {len(problems)} problem(s): " + "; ".join(
-            f"{p['element_id'] or 'model'}: {p['message']}" for p in problems[:5]), details={"problems": problems}) from exc
+            f"{p['element_id'] or 'model'}: {p['message']}" for p in problems[:5]),
+            details={"problems": problems}) from exc
     sha = hashlib.sha256(data).hexdigest()
     key = parsed.main_process_id
     current = latest(session, mid, key)
@@ -117,8 +119,8 @@ def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
     return definition, True
 
 
-def list_definitions(session: Session, *, actor: Principal, key: str | None = None,
-                     latest_only: bool = False, limit: int = 100, offset: int = 0) -> tuple[list[ProcessDefinition], int]:
+def list_definitions(session: Session, *, actor: Principal, key: str | None = None, latest_only: bool = False,
+                     limit: int = 100, offset: int = 0) -> tuple[list[ProcessDefinition], int]:
     """Definitions of the caller's municipality, newest first."""
     query = select(ProcessDefinition).where(ProcessDefinition.municipality_id == actor.municipality_id)
     if key:

@@ -112,7 +112,7 @@ def end_absence(session: Session, *, actor: Principal, absence_id: int, clock: C
     if absence is None or absence.municipality_id != actor.municipality_id:
         raise NotFound(f"absence {absence_id} not found")
     user = session.get(User, absence.user_id)
-    if not may_set_for(session, actor, user):
+    if user is None or not may_set_for(session, actor, user):
         raise Forbidden("an absence is withdrawn by the clerk, a lead of their office or an admin")
     audit.record(session, municipality_id=actor.municipality_id, kind="user_changed", actor=actor.username,
                  at=clock.now(), element_id=user.username, details={"absence_withdrawn": absence.id})

@@ -7,12 +7,12 @@ from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db_types import UTCDateTime
-from app.extensions import db
+from app.extensions import Model
 
 ROLES = ("clerk", "lead", "supervisor", "designer", "admin")
 
 
-class Municipality(db.Model):
+class Municipality(Model):
     """A tenant: one municipality with its offices."""
 
     __tablename__ = "municipality"
@@ -26,7 +26,7 @@ class Municipality(db.Model):
     second_escalation_after: Mapped[str | None] = mapped_column(String(40))
 
 
-class Office(db.Model):
+class Office(Model):
     """An office of a municipality; a BPMN lane name maps to an office name."""
 
     __tablename__ = "office"
@@ -37,7 +37,7 @@ class Office(db.Model):
     name: Mapped[str] = mapped_column(String(200))
 
 
-class User(db.Model):
+class User(Model):
     """A person (or system client) who signs in."""
 
     __tablename__ = "user_account"
@@ -52,7 +52,7 @@ class User(db.Model):
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="selectin")
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A user's role in an office (office-less for municipality-wide roles such as admin)."""
 
     __tablename__ = "membership"
@@ -65,7 +65,7 @@ class Membership(db.Model):
     user: Mapped[User] = relationship(back_populates="memberships")
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; only its SHA-256 is stored."""
 
     __tablename__ = "api_token"
@@ -78,7 +78,7 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class Absence(db.Model):
+class Absence(Model):
     """A clerk away from–to (Berlin days, both included) and who stands in for them meanwhile."""
 
     __tablename__ = "absence"

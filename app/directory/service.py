@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, event, literal, null, select, text, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import BindParameter, CompoundSelect
 
 from app.audit import service as audit
 from app.clock import Clock
@@ -250,7 +251,7 @@ def _principal(session: Session, user_id: int, username: str, municipality_id: i
                memberships: list[tuple[str, int | None]] | None = None) -> Principal:
     offices = {o.id: o.name for o in offices_of(session, municipality_id)}
     if memberships is None:
-        memberships = [tuple(row) for row in session.execute(
+        memberships = [(row.role, row.office_id) for row in session.execute(
             select(Membership.role, Membership.office_id).where(Membership.user_id == user_id))]
     office_ids = frozenset(office_id for _role, office_id in memberships if office_id is not None)
     return Principal(
@@ -260,10 +261,10 @@ def _principal(session: Session, user_id: int, username: str, municipality_id: i
     )
 
 
-_TOKEN_HASH = bindparam("token_hash")
+_TOKEN_HASH: BindParameter[str] = bindparam("token_hash")
 # A token's user and memberships (kind 0, a row per membership) and the offices of the user's municipality
 # (kind 1, ordered by name as in offices_of): what every API request needs, in one round trip.
-_TOKEN_PRINCIPAL = union_all(
+_TOKEN_PRINCIPAL: CompoundSelect = union_all(
     select(literal(0).label("kind"), ApiToken.revoked_at, User.id, User.username, User.municipality_id, User.active,
            Membership.role, Membership.office_id, null().label("slug"), null().label("name"))
     .join(User, User.id == ApiToken.user_id)

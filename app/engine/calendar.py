@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import functools
 import re
+import zoneinfo
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import holidays
-import zoneinfo
+
+from app.engine import bounds
 
 __all__ = [
     "BERLIN",
@@ -131,7 +133,7 @@ def parse_duration(text: str) -> Duration:
 # --- holidays -------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _nrw_holidays(year: int) -> frozenset[date]:
     """Return the NRW public holidays of one year."""
     # Constructing a holidays object is slow, and HolidayBase mutates itself on
@@ -225,6 +227,8 @@ def due_at(start: datetime, duration: str | Duration, calendar: str = _KALENDERT
     _require_aware(start, "start")
     _check_calendar(calendar)
     dur = duration if isinstance(duration, Duration) else parse_duration(duration)
+    if too_long := bounds.duration_problem(dur):  # refused before any day-by-day counting
+        raise DeadlineError(too_long)
     if calendar == _WERKTAGE and (dur.years or dur.months or dur.weeks or dur.has_time_part):
         # A "week" or "month" of working days has no single legal reading, and
         # hours are not working-day units; force modellers to state days.
@@ -266,7 +270,7 @@ def _exact(start: datetime, dur: Duration) -> datetime:
         weeks=dur.weeks, days=dur.days, hours=dur.hours, minutes=dur.minutes, seconds=dur.seconds
     )
     # UTC arithmetic so that DST changes yield real elapsed hours.
-    return (local.astimezone(timezone.utc) + elapsed).astimezone(BERLIN)
+    return (local.astimezone(UTC) + elapsed).astimezone(BERLIN)
 
 
 def working_days_between(start: datetime, end: datetime) -> int:
@@ -291,7 +295,7 @@ def remaining(now: datetime, due: datetime, calendar: str) -> dict:
     _check_calendar(calendar)
     # Compare and subtract in UTC: with a shared tzinfo Python would use
     # wall-clock time and miscount hours across DST changes.
-    now_utc, due_utc = now.astimezone(timezone.utc), due.astimezone(timezone.utc)
+    now_utc, due_utc = now.astimezone(UTC), due.astimezone(UTC)
     overdue = now_utc > due_utc
     earlier, later = (due_utc, now_utc) if overdue else (now_utc, due_utc)
     if calendar == _WERKTAGE:

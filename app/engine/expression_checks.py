@@ -19,7 +19,7 @@ import io
 import textwrap
 import tokenize
 import warnings
-from typing import Any
+from typing import Any, Literal, overload
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_SCRIPT_LENGTH = 20_000
@@ -109,10 +109,7 @@ def _check_node(node: ast.AST) -> None:
     if isinstance(node, ast.Attribute):
         raise ExpressionError(f"attribute access is not allowed ('.{node.attr}')")
     if isinstance(node, ast.Constant):
-        if type(node.value) not in (str, int, float, bool, type(None)):
-            raise ExpressionError(f"literal of type {type(node.value).__name__} is not allowed")
-        if type(node.value) is int and abs(node.value) > MAX_INT:
-            raise ExpressionError("integer literal too large (limit is 10**30)")
+        _check_constant(node)
     elif isinstance(node, ast.Name):
         if node.id.startswith("_"):
             raise ExpressionError(f"names starting with '_' are not allowed ('{node.id}')")
@@ -120,9 +117,7 @@ def _check_node(node: ast.AST) -> None:
         if type(node.op) not in BINOP_TYPES and type(node.op) not in UNARYOP_TYPES:
             raise ExpressionError(f"{_OP_NAMES.get(type(node.op), type(node.op).__name__)} is not allowed")
     elif isinstance(node, ast.Compare):
-        for op, right in zip(node.ops, node.comparators):
-            if isinstance(op, (ast.Is, ast.IsNot)) and not (isinstance(right, ast.Constant) and right.value is None):
-                raise ExpressionError("'is' / 'is not' may only be used to compare with None")
+        _check_compare(node)
     elif isinstance(node, ast.Dict):
         if any(key is None for key in node.keys):
             raise ExpressionError("dict unpacking (**x) is not allowed")
@@ -132,6 +127,19 @@ def _check_node(node: ast.AST) -> None:
         raise ExpressionError(f"syntax element '{type(node).__name__}' is not allowed")
     for child in ast.iter_child_nodes(node):
         _check_node(child)
+
+
+def _check_constant(node: ast.Constant) -> None:
+    if type(node.value) not in (str, int, float, bool, type(None)):
+        raise ExpressionError(f"literal of type {type(node.value).__name__} is not allowed")
+    if type(node.value) is int and abs(node.value) > MAX_INT:
+        raise ExpressionError("integer literal too large (limit is 10**30)")
+
+
+def _check_compare(node: ast.Compare) -> None:
+    for op, right in zip(node.ops, node.comparators, strict=True):
+        if isinstance(op, (ast.Is, ast.IsNot)) and not (isinstance(right, ast.Constant) and right.value is None):
+            raise ExpressionError("'is' / 'is not' may only be used to compare with None")
 
 
 def _check_call(node: ast.Call) -> None:
@@ -148,7 +156,11 @@ def _check_call(node: ast.Call) -> None:
         raise ExpressionError(f"{name}() takes {expected} argument(s), {len(node.args)} given")
 
 
-def _parse(source: str, mode: str, max_length: int) -> ast.AST:
+@overload
+def _parse(source: str, mode: Literal["eval"], max_length: int) -> ast.Expression: ...
+@overload
+def _parse(source: str, mode: Literal["exec"], max_length: int) -> ast.Module: ...
+def _parse(source: str, mode: Literal["eval", "exec"], max_length: int) -> ast.Expression | ast.Module:
     if len(source) > max_length:
         raise ExpressionError(f"expression too long ({len(source)} characters, limit is {max_length})", source)
     # BPMN XML often indents scripts as a block; dedent keeps line numbers intact.
@@ -158,7 +170,7 @@ def _parse(source: str, mode: str, max_length: int) -> ast.AST:
             # Invalid escapes like "\d" only warn; they must not break parsing
             # when warnings are configured as errors.
             warnings.simplefilter("ignore")
-            tree = ast.parse(text, mode=mode)
+            tree = ast.parse(text, mode="eval") if mode == "eval" else ast.parse(text, mode="exec")
         _check_brackets(text)
         return tree
     except ExpressionError as exc:
@@ -218,14 +230,14 @@ def compile_script(source: Any) -> tuple[tuple[str, ast.expr, int, str], ...]:
     for stmt in module.body:
         text = lines[stmt.lineno - 1].strip() if stmt.lineno <= len(lines) else ""
         try:
-            compiled.append((_check_statement(stmt), stmt.value, stmt.lineno, text))
+            compiled.append((*_check_statement(stmt), stmt.lineno, text))
         except ExpressionError as exc:
             exc.expression, exc.line_number = text, stmt.lineno
             raise
     return tuple(compiled)
 
 
-def _check_statement(stmt: ast.stmt) -> str:
+def _check_statement(stmt: ast.stmt) -> tuple[str, ast.expr]:
     if not isinstance(stmt, ast.Assign):
         found = _STATEMENT_NAMES.get(type(stmt), type(stmt).__name__)
         raise ExpressionError(f"only assignments 'name = expression' are allowed (found {found})")
@@ -236,4 +248,4 @@ def _check_statement(stmt: ast.stmt) -> str:
         raise ExpressionError(f"names starting with '_' are not allowed ('{name}')")
     _check_bounds(stmt.value)
     _check_node(stmt.value)
-    return name
+    return name, stmt.value

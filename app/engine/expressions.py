@@ -17,8 +17,8 @@ import copy
 import operator
 import re
 from collections import ChainMap
-from collections.abc import Mapping, MutableMapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any
 
 from app.engine.expression_checks import (
     BINOP_TYPES,
@@ -143,7 +143,7 @@ _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b, ast.Is: operator.is_, ast.IsNot: operator.is_not,
 }
-_UNARYOPS = {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}
+_UNARYOPS: dict[type, Callable[[Any], Any]] = {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}
 
 # The checker admits exactly what these tables implement; fail at import if they drift apart.
 if FUNCTIONS.keys() != FUNCTION_ARITY.keys() or _BINOPS.keys() != BINOP_TYPES or _UNARYOPS.keys() != UNARYOP_TYPES:
@@ -228,21 +228,9 @@ def _eval(node: ast.AST, names: Mapping[str, Any]) -> Any:
             raise ExpressionError(f"unknown variable '{node.id}'")
         return names[node.id]
     if isinstance(node, ast.BoolOp):
-        # Python semantics: short-circuit and return the deciding operand.
-        want, value = isinstance(node.op, ast.Or), None
-        for operand in node.values:
-            value = _eval(operand, names)
-            if bool(value) == want:
-                break
-        return value
+        return _eval_boolop(node, names)
     if isinstance(node, ast.Compare):
-        left = _eval(node.left, names)
-        for op, right_node in zip(node.ops, node.comparators):
-            right = _eval(right_node, names)
-            if not _CMPOPS[type(op)](left, right):
-                return False
-            left = right
-        return True
+        return _eval_compare(node, names)
     if isinstance(node, ast.BinOp):
         return _binop(node.op, _eval(node.left, names), _eval(node.right, names))
     if isinstance(node, ast.UnaryOp):
@@ -253,16 +241,37 @@ def _eval(node: ast.AST, names: Mapping[str, Any]) -> Any:
         return _subscript(_eval(node.value, names), _eval(node.slice, names))
     if isinstance(node, ast.Slice):
         return slice(*(None if p is None else _eval(p, names) for p in (node.lower, node.upper, node.step)))
-    if isinstance(node, ast.Call):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):  # the checker admits only plain names
         return _check_size(FUNCTIONS[node.func.id](*[_eval(a, names) for a in node.args]))
-    if isinstance(node, ast.Dict):
-        return _check_size({_eval(k, names): _eval(v, names) for k, v in zip(node.keys, node.values)})
+    if isinstance(node, ast.Dict) and None not in node.keys:  # the checker rejects **unpacking (key None)
+        return _check_size({_eval(k, names): _eval(v, names) for k, v in zip(node.keys, node.values, strict=True)
+                            if k is not None})
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         build = {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)]
         return _check_size(build([_eval(e, names) for e in node.elts]))
     if isinstance(node, ast.Expression):
         return _eval(node.body, names)
     raise ExpressionError(f"syntax element '{type(node).__name__}' is not allowed")  # unreachable after check
+
+
+def _eval_boolop(node: ast.BoolOp, names: Mapping[str, Any]) -> Any:
+    # Python semantics: short-circuit and return the deciding operand.
+    want, value = isinstance(node.op, ast.Or), None
+    for operand in node.values:
+        value = _eval(operand, names)
+        if bool(value) == want:
+            break
+    return value
+
+
+def _eval_compare(node: ast.Compare, names: Mapping[str, Any]) -> bool:
+    left = _eval(node.left, names)
+    for op, right_node in zip(node.ops, node.comparators, strict=True):
+        right = _eval(right_node, names)
+        if not _CMPOPS[type(op)](left, right):
+            return False
+        left = right
+    return True
 
 
 def _run(node: ast.AST, names: Mapping[str, Any]) -> Any:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from app.engine.expressions import MAX_EXPRESSION_LENGTH, ExpressionError, check_expression
 
@@ -97,6 +97,7 @@ def _tokenize(text: str, offset: int = 0) -> list[_Token]:
             tokens.append(_Token("str", repr(value), start + offset))
         elif ch in _DIGITS or (ch == "." and text[i + 1:i + 2] in tuple(_DIGITS)):
             match = _NUMBER.match(text, i)
+            assert match is not None  # a digit, or "." before a digit, starts a number
             literal = match.group(0)
             is_float = "." in literal or "e" in literal.lower()
             tokens.append(_Token("num", repr(float(literal)) if is_float else str(int(literal)), i + offset))

@@ -56,6 +56,7 @@ class UserTaskInfo:
     camunda_follow_up_date: str | None = None
     documentation: str | None = None
     process_id: str = ""
+    clock: dict[str, Any] | None = None  # legal-clock attributes, see parsing_clocks
 
 
 @dataclass
@@ -68,6 +69,7 @@ class TimerInfo:
     expression: str
     attached_to: str | None = None
     interrupting: bool | None = None
+    clock: dict[str, Any] | None = None  # legal-clock attributes, see parsing_clocks
 
 
 @dataclass

@@ -8,6 +8,7 @@ import inspect
 import threading
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser import BpmnValidator
@@ -263,14 +264,15 @@ def parse_bpmn(data: bytes, *, resolve_called: Resolver | None = None,
     loader.resolve_calls()
     problems += loader.problems
     normalized_xml = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
-    spec, subprocess_specs = None, {}
+    spec: Any = None
+    subprocess_specs: dict[str, Any] = {}
     if schema_valid and main is not None:
         loader.problems = []
         spec, subprocess_specs = loader.load(process_ids, main)
         problems += loader.problems
     facts = extract([(t.getroot(), origin) for t, origin, _ in loader.documents])
     problems += facts.problems
-    if problems or spec is None:
+    if problems or spec is None or main is None:  # no main process always comes with a problem
         raise ModelInvalid(_dedupe(problems) or [Problem(None, "model could not be loaded", None, "structure")])
     return ParsedModel(
         dialect=dialect, main_process_id=main, process_ids=process_ids,

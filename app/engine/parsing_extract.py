@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import isodate
 from lxml import etree
 
+from app.engine import bounds
+from app.engine import parsing_clocks as clocks
 from app.engine import parsing_timers as timers
 from app.engine.model import Problem, TimerInfo, UserTaskInfo
 from app.engine.parsing_lint import BPMN_NS, NSMAP, camunda, local
@@ -16,7 +18,7 @@ DURATION_PROPERTIES = {"lotse:dueIn": "due_in", "lotse:remindBefore": "remind_be
                        "lotse:followUpIn": "follow_up_in"}
 TEXT_PROPERTIES = {"lotse:calendar": "calendar", "lotse:legalSource": "legal_source"}
 FORM_PROPERTIES = ("lotse:formKey", "formKey")
-KNOWN_PROPERTIES = {*DURATION_PROPERTIES, *TEXT_PROPERTIES, "lotse:formKey"}
+KNOWN_PROPERTIES = {*DURATION_PROPERTIES, *TEXT_PROPERTIES, *clocks.CLOCK_PROPERTIES, "lotse:formKey"}
 # Elements whose children run in their own SpiffWorkflow (sub)workflow spec.
 CONTAINERS = {"process", "subProcess", "transaction", "adHocSubProcess"}
 
@@ -127,7 +129,9 @@ class _Extractor:
                 self.problem(task, "property", f"unknown property '{name}' (known: "
                              f"{', '.join(sorted(KNOWN_PROPERTIES))})", prop)
             elif name in DURATION_PROPERTIES:
-                if duration_ok(value):
+                if too_long := bounds.duration_problem(value):
+                    self.problem(task, "property", f"{name}: {too_long}", prop)
+                elif duration_ok(value) or (name == "lotse:dueIn" and clocks.signed_duration_ok(value, props)):
                     setattr(info, DURATION_PROPERTIES[name], value)
                 else:
                     self.problem(task, "property", f"{name} '{value}' is not an ISO 8601 duration "
@@ -140,6 +144,8 @@ class _Extractor:
             info.calendar = None
         if info.remind_before and not (info.due_in or info.camunda_due_date):
             self.problem(task, "property", "lotse:remindBefore needs a deadline (lotse:dueIn or camunda:dueDate)")
+        info.clock = clocks.read(props, self.root, lambda msg, at: self.problem(task, "property", msg, at),
+                                 legal_source=info.legal_source, due_in=info.due_in, calendar=info.calendar)
         return info
 
     def timer(self, definition: etree._Element) -> TimerInfo | None:
@@ -152,9 +158,14 @@ class _Extractor:
                 interrupting = event.get("cancelActivity", "true").lower() != "false"
             elif local(event) == "startEvent" and event.getparent().get("triggeredByEvent") == "true":
                 interrupting = event.get("isInterrupting", "true").lower() != "false"
-            return TimerInfo(element_id=event.get("id"), process_id=container_id(event) or "",
+            info = TimerInfo(element_id=event.get("id"), process_id=container_id(event) or "",
                              kind=timers.TIMER_KINDS[local(child)], expression=(child.text or "").strip(),
                              attached_to=event.get("attachedToRef"), interrupting=interrupting)
+            def report(msg: str, at: etree._Element, ev: etree._Element = event) -> None:
+                self.problem(ev, "timer", msg, at)
+
+            info.clock = clocks.read_timer(event, info, _properties(event), self.root, report)
+            return info
         self.problem(event, "timer", "timer has no timeDuration, timeDate or timeCycle")
         return None
 

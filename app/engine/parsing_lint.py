@@ -7,6 +7,7 @@ Lotse would silently ignore or cannot run safely becomes a Problem.
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from collections.abc import Callable
@@ -64,9 +65,9 @@ def owner_id(el: etree._Element) -> str | None:
     while node is not None:
         if isinstance(node.tag, str):
             name = local(node)
-            if node.get("id") and name not in _EXPRESSION_TAGS and not name.endswith(_WRAPPERS):
-                if etree.QName(node).namespace == BPMN_NS:
-                    return node.get("id")
+            if (node.get("id") and name not in _EXPRESSION_TAGS and not name.endswith(_WRAPPERS)
+                    and etree.QName(node).namespace == BPMN_NS):
+                return node.get("id")
         node = node.getparent()
     return None
 
@@ -280,10 +281,10 @@ class Linter:
             self.expression(el, "correlation retrieval expression", el.text)
         for el in self.xpath("//spiffworkflow:serviceTaskOperator/spiffworkflow:parameter[@value]"):
             self.expression(el, f"service parameter '{el.get('id')}'", el.get("value"),
-                            lambda value, el=el: el.set("value", value))
+                            functools.partial(el.set, "value"))
         for el in self.xpath("//bpmn:messageEventDefinition[@camunda:expression]"):
             self.expression(el, "message payload (camunda:expression)", el.get(camunda("expression")),
-                            lambda value, el=el: el.set(camunda("expression"), value))
+                            functools.partial(el.set, camunda("expression")))
 
     def unsupported_tasks(self) -> None:
         """Task types and implementations Lotse cannot run."""

@@ -10,6 +10,8 @@ from datetime import datetime
 import isodate
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from app.engine import bounds
+
 TIMER_KINDS = {"timeDuration": "duration", "timeDate": "date", "timeCycle": "cycle"}
 
 _NUM = r"\d+(?:[.,]\d+)?"
@@ -60,6 +62,8 @@ def duration_error(text: str) -> str | None:
             return (f"'{text}' is not a valid ISO 8601 duration: years, weeks and days go before the T "
                     "(e.g. P1D, not PT1D)")
         return f"'{text}' is not a valid ISO 8601 duration (e.g. PT1H, P14D, P1Y2M3DT4H)"
+    if too_long := bounds.duration_problem(text):  # before the engine walks it month by month
+        return too_long
     if re.search(r"[.,]\d+[A-Z].", text):
         return f"'{text}' has a fraction before its last unit; only the last unit may be fractional"
     try:

@@ -10,9 +10,10 @@ import contextlib
 import contextvars
 import json
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -26,6 +27,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine import clock_timers
 from app.engine.parsing import apply_engine_patches
 from app.engine.script_engine import make_script_engine
 
@@ -167,7 +169,7 @@ class EngineDefinition:
         # What BpmnWorkflowConverter.to_dict writes, minus the spec and subprocess specs: converting those
         # on every step only to drop them cost about a third of the dump.
         conv = self._converter
-        dct = super(BpmnWorkflowConverter, conv).to_dict(wf)
+        dct = super(BpmnWorkflowConverter, conv).to_dict(wf)  # type: ignore[misc]  # untyped SpiffWorkflow base
         dct["subprocesses"] = conv.mapping_to_dict(wf.subprocesses)
         dct["bpmn_events"] = self.serializer.registry.convert(wf.bpmn_events)
         dct["typename"] = self.serializer.registry.typenames[type(wf)]
@@ -244,7 +246,8 @@ def thrown_messages(wf: BpmnWorkflow) -> list[ThrownMessage]:
         if type(event_def).__name__ != "MessageEventDefinition":
             continue
         payload = event.payload
-        if isinstance(event_def, CamundaMessageEventDefinition) and isinstance(payload, dict) and "result_var" in payload:
+        if (isinstance(event_def, CamundaMessageEventDefinition) and isinstance(payload, dict)
+                and "result_var" in payload):
             inner = payload.get("payload")
             payload = inner if isinstance(inner, dict) else {payload.get("result_var") or event_def.name: inner}
         messages.append(ThrownMessage(event_def.name, dict(payload or {})))
@@ -268,8 +271,10 @@ def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
         value = event_def.details(task).value
         if value is None or isinstance(value, dict):
             continue  # not yet armed, or a cycle with no repetitions left
-        dues.append(TimerEventDefinition.get_datetime(value))
-    return min(dues).astimezone(timezone.utc) if dues else None
+        due = TimerEventDefinition.get_datetime(value)
+        if not clock_timers.is_never(due):
+            dues.append(due)
+    return min(dues).astimezone(UTC) if dues else None
 
 
 def waiting_message_names(wf: BpmnWorkflow) -> list[str]:
@@ -303,7 +308,7 @@ CamundaMessageEventDefinition.update_task_data = _merge_or_store
 
 
 def send_message(wf: BpmnWorkflow, name: str, payload: dict[str, Any] | None) -> None:
-    """Deliver a message to the catch event waiting for it (payload merged into the data); NotWaiting when none waits."""
+    """Deliver a message to the catch event waiting for it (payload merged into the data); NotWaiting if none waits."""
     for _task, event_def in _pending(wf):
         if type(event_def).__name__ == "MessageEventDefinition" and event_def.name == name:
             if isinstance(event_def, CamundaMessageEventDefinition):

@@ -20,7 +20,8 @@ from app.engine.expressions import ExpressionError, check_expression, evaluate, 
 from app.engine.juel import normalize_condition
 
 
-def _scope(context: Mapping[str, Any], external_context: Mapping[str, Any] | None) -> Mapping[str, Any]:
+def _scope(context: MutableMapping[str, Any],
+           external_context: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
     # Task data shadows external values (e.g. data objects), matching SpiffWorkflow;
     # ChainMap writes go to the first map, i.e. into the task data.
     return ChainMap(context, external_context) if external_context else context
@@ -33,13 +34,13 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         # No globals at all: only task data (and external context) is visible.
         super().__init__({})
 
-    def evaluate(self, expression: str, context: Mapping[str, Any],
-                 external_context: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(self, expression: str, context: MutableMapping[str, Any],
+                 external_context: MutableMapping[str, Any] | None = None) -> Any:
         """Evaluate a Python-dialect or JUEL (${...}) expression against task data."""
         return evaluate(normalize_condition(expression), _scope(context, external_context))
 
     def execute(self, script: str, context: MutableMapping[str, Any],
-                external_context: Mapping[str, Any] | None = None) -> bool:
+                external_context: MutableMapping[str, Any] | None = None) -> bool:
         """Run a script of `name = expression` lines and store the results in context."""
         execute_script(script, _scope(context, external_context))
         return True

@@ -60,7 +60,7 @@ def run_steps(wf: BpmnWorkflow, *, refresh_timers: bool = False) -> StepReport:
         event_def = getattr(spec, "event_definition", None)
         if isinstance(event_def, TimerEventDefinition):
             report.fired_timers.append(spec.name)
-        elif kind == "EventBasedGateway":
+        elif kind == "EventBasedGateway" and event_def is not None:  # its spec holds the event definitions
             fired = [element_id(c.task_spec) for c in task.children
                      if c.state not in (TaskState.CANCELLED, TaskState.MAYBE)]
             report.decisions.append(Decision(spec.name, fired))

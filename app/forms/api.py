@@ -40,7 +40,7 @@ class Forms(MethodView):
     @blp.response(200, FormPageSchema)
     def get(self):
         """List form versions."""
-        rows = service.list_forms(db.session, actor=principal())
+        rows = service.list_forms(db.session(), actor=principal())
         return page(rows, len(rows))
 
     @blp.response(201, FormSchema)
@@ -51,5 +51,5 @@ class Forms(MethodView):
         raw = upload.read() if upload is not None else request.get_data()
         if not raw:
             raise Invalid("send the form as multipart field 'file' or as a JSON body")
-        form, created = service.deploy_form(db.session, actor=principal(), raw=raw, clock=clock())
+        form, created = service.deploy_form(db.session(), actor=principal(), raw=raw, clock=clock())
         return form, 201 if created else 200

@@ -8,10 +8,10 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db_types import UTCDateTime
-from app.extensions import db
+from app.extensions import Model
 
 
-class FormDefinition(db.Model):
+class FormDefinition(Model):
     """A form a user task refers to by its form key."""
 
     __tablename__ = "form_definition"

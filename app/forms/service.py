@@ -51,7 +51,8 @@ def parse_form_document(raw: bytes) -> dict[str, Any]:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        raise Invalid(f"form '{key}': invalid JSON Schema at {'/'.join(map(str, exc.path)) or 'root'}: {exc.message}") from exc
+        where = "/".join(map(str, exc.path)) or "root"
+        raise Invalid(f"form '{key}': invalid JSON Schema at {where}: {exc.message}") from exc
     return doc
 
 
@@ -103,7 +104,8 @@ def field_errors(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, str]
     return errors
 
 
-def validate_submission(session: Session, *, municipality_id: int, form_key: str, data: dict[str, Any]) -> dict[str, Any]:
+def validate_submission(session: Session, *, municipality_id: int, form_key: str,
+                        data: dict[str, Any]) -> dict[str, Any]:
     """Validate task data against its form; 422 naming the fields. Unknown forms do not block work."""
     form = latest_form(session, municipality_id, normalize_form_key(form_key) or form_key)
     if form is None:

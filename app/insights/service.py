@@ -76,7 +76,7 @@ def _medians(session: Session, group: Any, conditions: list[ColumnElement[bool]]
     """group value -> (number of completed tasks, median seconds from created_at to completed_at)."""
     base = [*conditions, HumanTask.status == "completed", HumanTask.completed_at.is_not(None)]
     if session.get_bind().dialect.name == "postgresql":
-        seconds = func.extract("epoch", HumanTask.completed_at - HumanTask.created_at)
+        seconds: ColumnElement[Any] = func.extract("epoch", HumanTask.completed_at - HumanTask.created_at)
         query = _with_instance(select(group, func.count(), func.percentile_cont(0.5).within_group(seconds)), join)
         return {key: (count, float(median)) for key, count, median in session.execute(
             query.where(*base).group_by(group))}

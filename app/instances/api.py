@@ -10,9 +10,21 @@ from app.audit.service import instance_trail
 from app.definitions.models import ProcessDefinition
 from app.extensions import db
 from app.instances import incidents, messages, service
-from app.instances.schemas import (AuditPageSchema, CancelSchema, IncidentPageSchema, IncidentQuerySchema,
-                                   IncidentSchema, InstanceDetailSchema, InstancePageSchema, InstanceQuerySchema,
-                                   InstanceSchema, MessageResultSchema, MessageSchema, RetrySchema, StartSchema)
+from app.instances.schemas import (
+    AuditPageSchema,
+    CancelSchema,
+    IncidentPageSchema,
+    IncidentQuerySchema,
+    IncidentSchema,
+    InstanceDetailSchema,
+    InstancePageSchema,
+    InstanceQuerySchema,
+    InstanceSchema,
+    MessageResultSchema,
+    MessageSchema,
+    RetrySchema,
+    StartSchema,
+)
 from app.tasks.api import present
 
 blp = Blueprint("instances", __name__, url_prefix="/api", description="Cases, messages and incidents")
@@ -25,7 +37,7 @@ def _with_definition(instance):
 
 
 def _detail(instance):
-    details = service.instance_details(db.session, instance)
+    details = service.instance_details(db.session(), instance)
     _with_definition(instance)
     instance.active_tasks = [present(t) for t in details["active_tasks"]]
     instance.incidents, instance.data = details["incidents"], details["data"]
@@ -40,7 +52,7 @@ class Instances(MethodView):
     @blp.response(200, InstancePageSchema)
     def get(self, args):
         """List the cases the caller may see."""
-        rows, total = service.list_instances(db.session, actor=principal(), **args)
+        rows, total = service.list_instances(db.session(), actor=principal(), **args)
         return page([_with_definition(i) for i in rows], total)
 
     @blp.arguments(StartSchema)
@@ -48,7 +60,7 @@ class Instances(MethodView):
     @blp.alt_response(422, description="a failed first step (the case is kept with an incident)")
     def post(self, body):
         """Start a case on the newest version of a process."""
-        instance = service.start_instance(db.session, actor=principal(), clock=clock(), **body)
+        instance = service.start_instance(db.session(), actor=principal(), clock=clock(), **body)
         return _detail(instance)
 
 
@@ -60,8 +72,8 @@ class InstanceItem(MethodView):
     def get(self, instance_id):
         """Status, active tasks, incidents and data of a case (the read is written to the access log)."""
         actor = principal()
-        instance = service.get_instance(db.session, actor=actor, instance_id=instance_id)
-        record_read(db.session, reader=actor, action="instance_detail", at=clock().now(), instance_id=instance.id)
+        instance = service.get_instance(db.session(), actor=actor, instance_id=instance_id)
+        record_read(db.session(), reader=actor, action="instance_detail", at=clock().now(), instance_id=instance.id)
         return _detail(instance)
 
 
@@ -73,7 +85,7 @@ class InstanceCancel(MethodView):
     @blp.response(200, InstanceSchema)
     def post(self, body, instance_id):
         """Cancel a running case (supervisors, admins)."""
-        instance = service.cancel_instance(db.session, actor=principal(), instance_id=instance_id, clock=clock(),
+        instance = service.cancel_instance(db.session(), actor=principal(), instance_id=instance_id, clock=clock(),
                                            reason=body.get("reason"))
         return _with_definition(instance)
 
@@ -86,9 +98,9 @@ class InstanceAudit(MethodView):
     def get(self, instance_id):
         """All audit events of a case in chain order, with their payloads (the read is access-logged)."""
         actor = principal()
-        instance = service.get_instance(db.session, actor=actor, instance_id=instance_id)
-        events = instance_trail(db.session, instance)
-        record_read(db.session, reader=actor, action="audit_trail", at=clock().now(), instance_id=instance.id)
+        instance = service.get_instance(db.session(), actor=actor, instance_id=instance_id)
+        events = instance_trail(db.session(), instance)
+        record_read(db.session(), reader=actor, action="audit_trail", at=clock().now(), instance_id=instance.id)
         return page(events, len(events))
 
 
@@ -102,7 +114,7 @@ class Messages(MethodView):
     @blp.alt_response(409, description="more than one instance or process matches")
     def post(self, body):
         """Deliver a message to the waiting case (by business key or instance id) or start a case."""
-        return messages.correlate(db.session, actor=principal(), clock=clock(), **body)
+        return messages.correlate(db.session(), actor=principal(), clock=clock(), **body)
 
 
 @blp.route("/incidents")
@@ -114,7 +126,7 @@ class Incidents(MethodView):
     def get(self, args):
         """List incidents on cases the caller may see."""
         status = None if args["status"] == "all" else args["status"]
-        rows, total = incidents.list_incidents(db.session, actor=principal(), status=status,
+        rows, total = incidents.list_incidents(db.session(), actor=principal(), status=status,
                                                instance_id=args.get("instance_id"), limit=args["limit"],
                                                offset=args["offset"])
         return page(rows, total)
@@ -128,5 +140,5 @@ class IncidentRetry(MethodView):
     @blp.response(200, IncidentSchema)
     def post(self, body, incident_id):
         """Run the failed step again (admins), optionally with corrected data."""
-        return incidents.retry_incident(db.session, actor=principal(), incident_id=incident_id, clock=clock(),
+        return incidents.retry_incident(db.session(), actor=principal(), incident_id=incident_id, clock=clock(),
                                         data=body["data"])

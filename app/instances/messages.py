@@ -59,7 +59,8 @@ def _start_by_message(session: Session, *, actor: Principal, name: str, business
         newest, (ProcessDefinition.key == newest.c.key) & (ProcessDefinition.version == newest.c.v)))
         if name in d.summary.get("message_starts", [])]
     if not definitions:
-        raise NotFound(f"nothing waits for message '{name}'" + (f" with business key '{business_key}'" if business_key else ""))
+        raise NotFound(f"nothing waits for message '{name}'"
+                       + (f" with business key '{business_key}'" if business_key else ""))
     if len(definitions) > 1:
         raise Conflict(f"message '{name}' starts {len(definitions)} processes: "
                        + ", ".join(d.key for d in definitions))

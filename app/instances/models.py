@@ -8,12 +8,12 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db_types import UTCDateTime
-from app.extensions import db
+from app.extensions import Model
 
 INSTANCE_STATUSES = ("running", "incident", "completed", "cancelled")
 
 
-class ProcessInstance(db.Model):
+class ProcessInstance(Model):
     """A running or finished case; `revision` guards against lost updates."""
 
     __tablename__ = "process_instance"
@@ -42,7 +42,7 @@ class ProcessInstance(db.Model):
     __mapper_args__ = {"version_id_col": revision}
 
 
-class MessageWait(db.Model):
+class MessageWait(Model):
     """A message an instance waits for; kept in step with the engine so correlation is a lookup."""
 
     __tablename__ = "message_wait"
@@ -53,7 +53,7 @@ class MessageWait(db.Model):
     message_name: Mapped[str] = mapped_column(String(200))
 
 
-class Incident(db.Model):
+class Incident(Model):
     """A failed step: the element, the message, and the operation to retry."""
 
     __tablename__ = "incident"

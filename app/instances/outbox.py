@@ -12,12 +12,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.clock import Clock
 from app.db_types import UTCDateTime
-from app.extensions import db
+from app.extensions import Model
 
 PENDING_FOR = timedelta(days=90)
 
 
-class PendingMessage(db.Model):
+class PendingMessage(Model):
     """A message thrown by an instance, until it is delivered (or expires)."""
 
     __tablename__ = "pending_message"

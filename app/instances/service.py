@@ -52,7 +52,8 @@ def start_instance(session: Session, *, actor: Principal, process_key: str, busi
 
 def get_instance(session: Session, *, actor: Principal, instance_id: int) -> ProcessInstance:
     """An instance the caller may see (404 otherwise)."""
-    instance = session.scalar(visible_instances(select(ProcessInstance), actor).where(ProcessInstance.id == instance_id))
+    instance = session.scalar(visible_instances(select(ProcessInstance), actor)
+                              .where(ProcessInstance.id == instance_id))
     if instance is None:
         raise NotFound(f"instance {instance_id} not found")
     return instance
@@ -83,7 +84,7 @@ def list_instances(session: Session, *, actor: Principal, status: str | None = N
 
 def instance_details(session: Session, instance: ProcessInstance) -> dict[str, Any]:
     """Status, definition, active tasks, open incidents and current data of an instance."""
-    definition = session.get(ProcessDefinition, instance.definition_id)
+    definition = session.get_one(ProcessDefinition, instance.definition_id)
     engine = orchestration.engine_for(definition)
     wf = engine.restore(instance.state)
     tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
@@ -104,14 +105,16 @@ def cancel_instance(session: Session, *, actor: Principal, instance_id: int, clo
     if instance.status in ("completed", "cancelled"):
         from app.errors import Conflict
         raise Conflict(f"instance {instance_id} is already {instance.status}")
-    definition = session.get(ProcessDefinition, instance.definition_id)
+    definition = session.get_one(ProcessDefinition, instance.definition_id)
     engine = orchestration.engine_for(definition)
     wf = engine.restore(instance.state)
     wf.cancel()
     now = clock.now()
-    for task in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")):
+    for task in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                        HumanTask.status == "open")):
         task.status, task.completed_at = "cancelled", now
-    for incident in session.scalars(select(Incident).where(Incident.instance_id == instance.id, Incident.status == "open")):
+    for incident in session.scalars(select(Incident).where(Incident.instance_id == instance.id,
+                                                           Incident.status == "open")):
         incident.status, incident.resolved_at, incident.resolved_by = "cancelled", now, actor.username
     instance.state = engine.dump_state(wf)
     instance.status, instance.ended_at = "cancelled", now

@@ -37,7 +37,8 @@ def fire_one(session: Session, *, clock: Clock) -> int | None:
         return None
     instance_id = instance.id
     due_before = instance.next_timer_at
-    TIMER_LAG.observe(max(0.0, (now - due_before).total_seconds()))
+    if due_before is not None:  # always set: _claim_next picks only instances with a due timer
+        TIMER_LAG.observe(max(0.0, (now - due_before).total_seconds()))
     try:
         orchestration.execute(session, instance, orchestration.Operation("timer"),
                               actor=system_principal(instance.municipality_id), clock=clock)
@@ -58,7 +59,7 @@ def next_due_at(session: Session) -> datetime | None:
 
 def fire_due_timers(session: Session, *, clock: Clock, limit: int = 1000) -> list[int]:
     """Fire every instance whose next timer is due (at most `limit` per call); return their ids."""
-    fired = []
+    fired: list[int] = []
     while len(fired) < limit:
         instance_id = fire_one(session, clock=clock)
         if instance_id is None:

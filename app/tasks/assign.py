@@ -25,7 +25,7 @@ def _lock(session: Session, actor: Principal, task_id: int) -> tuple[HumanTask, 
     instance = orchestration.lock_case(session, _LOCK_BY_TASK,
                                        {"task_id": task_id, "municipality_id": actor.municipality_id})
     task = session.get(HumanTask, task_id, populate_existing=True) if instance is not None else None
-    if task is None or not _may_see(actor, task):
+    if instance is None or task is None or not _may_see(actor, task):
         raise NotFound(f"task {task_id} not found")
     if task.status != "open":
         raise Conflict(f"task {task_id} is already {task.status}")

@@ -48,7 +48,8 @@ def compute_due_dates(info: dict[str, Any], now: datetime,
                       data: dict[str, Any]) -> tuple[datetime | None, datetime | None, datetime | None]:
     """(due_at, follow_up_at, remind_at) for a task created at `now`: lotse:dueIn first, camunda:dueDate second."""
     calendar = info.get("calendar") or "kalendertage"
-    due = due_at(now, info["due_in"], calendar) if info.get("due_in") else _camunda_date(info.get("camunda_due_date"), now, data)
+    due = (due_at(now, info["due_in"], calendar) if info.get("due_in")
+           else _camunda_date(info.get("camunda_due_date"), now, data))
     follow = (due_at(now, info["follow_up_in"], calendar) if info.get("follow_up_in")
               else _camunda_date(info.get("camunda_follow_up_date"), now, data))
     remind = before(due, info["remind_before"]) if due and info.get("remind_before") else None

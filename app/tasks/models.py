@@ -1,20 +1,20 @@
 """Human tasks: the inbox rows, one per READY user task of an instance."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db_types import UTCDateTime
-from app.extensions import db
+from app.extensions import Model
 
 TASK_STATUSES = ("open", "completed", "cancelled")
 # Partial indexes cover open tasks only (about a tenth of the table); queries must say status = 'open' literally.
 OPEN_ONLY = "status = 'open'"
 
 
-class HumanTask(db.Model):
+class HumanTask(Model):
     """A user task waiting in an office inbox; inbox and overdue views are indexed queries here."""
 
     __tablename__ = "human_task"
@@ -55,6 +55,15 @@ class HumanTask(db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Legal clocks (app/deadlines/clocks.py): where the clock started, legal deadline or internal target,
+    # 'person' for a clock running against the person, and a pause (Hemmung) with the time it had left.
+    due_from: Mapped[date | None] = mapped_column(Date())
+    due_from_label: Mapped[str | None] = mapped_column(String(200))
+    legal: Mapped[bool | None] = mapped_column(Boolean())
+    against: Mapped[str | None] = mapped_column(String(10))
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pause_mode: Mapped[str | None] = mapped_column(String(20))
+    pause_reason: Mapped[str | None] = mapped_column(String(300))
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     second_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.common import PageArgs
+from app.deadlines.kinds import deadline_kind
 
 
 class TaskSchema(Schema):
@@ -21,6 +22,13 @@ class TaskSchema(Schema):
     form_key = fields.String(allow_none=True)
     calendar = fields.String(allow_none=True)
     legal_source = fields.String(allow_none=True)
+    # Legal clocks (app/deadlines/clocks.py): where the clock started and what kind of deadline it is.
+    due_from = fields.Date(allow_none=True)
+    due_from_label = fields.String(allow_none=True)
+    deadline_kind = fields.Function(lambda t: deadline_kind(t), metadata={
+        "description": "legal (with legal_source), internal (a target), or null without a due date"})
+    against = fields.String(allow_none=True, metadata={"description": "'person': the clock runs against the person"})
+    paused = fields.Function(lambda t: t.paused_at is not None, metadata={"description": "gehemmt (clock paused)"})
     created_at = fields.DateTime()
     due_at = fields.DateTime(allow_none=True)
     follow_up_at = fields.DateTime(allow_none=True)

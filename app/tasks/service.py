@@ -53,6 +53,7 @@ def list_tasks(session: Session, *, actor: Principal, now: datetime, status: str
         # also in a generic plan of a prepared statement.
         query = query.where(HumanTask.status == literal(status, literal_execute=True))
     if assignee:
+        mine: ColumnElement[bool]
         if assignee == "me" and standing_in_for:
             mine = HumanTask.assignee.in_((actor.username, *standing_in_for))
         else:

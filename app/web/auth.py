@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -53,7 +54,7 @@ def load_user(session_id: str) -> WebUser | None:
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or _session_id(user) != session_id:
         return None
-    return WebUser(user, principal_for(db.session, user))
+    return WebUser(user, principal_for(db.session(), user))
 
 
 def current_principal() -> Principal:
@@ -108,13 +109,13 @@ def login():
     failed = False
     if request.method == "POST":
         if form.validate():
-            user = verify_password(db.session, form.username.data.strip(), form.password.data)
+            user = verify_password(db.session(), form.username.data.strip(), form.password.data)
             if user is not None:
                 language = session.get("lang")
                 session.clear()  # a fresh session (and CSRF token) for the signed-in user
                 if language:
                     session["lang"] = language
-                login_user(WebUser(user, principal_for(db.session, user)))
+                login_user(WebUser(user, principal_for(db.session(), user)))
                 return redirect(safe_next(request.args.get("next")) or start_url())
         failed, status = True, 401
     return render_template("auth/login.html", form=form, failed=failed), status

@@ -65,10 +65,10 @@ def index():
     tests = request.args.get("testfaelle", "")
     tests = tests if tests in ("ohne", "nur") else ""
     page = max(request.args.get("seite", 1, type=int) or 1, 1)
-    rows, total = instances.list_instances(db.session, actor=actor, status=status or None, process_key=process or None,
-                                           business_key=key or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-                                           is_test={"ohne": False, "nur": True}.get(tests))
-    latest, _ = definitions.list_definitions(db.session, actor=actor, latest_only=True, limit=500)
+    rows, total = instances.list_instances(db.session(), actor=actor, status=status or None,
+                                           process_key=process or None, business_key=key or None, limit=PAGE_SIZE,
+                                           offset=(page - 1) * PAGE_SIZE, is_test={"ohne": False, "nur": True}.get(tests))
+    latest, _ = definitions.list_definitions(db.session(), actor=actor, latest_only=True, limit=500)
     return render_template("cases/index.html", rows=rows, total=total, page=page,
                            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
                            definitions=_definitions_by_id({r.definition_id for r in rows}),
@@ -86,19 +86,19 @@ def _cancel_reason(instance: ProcessInstance, events: list[Any]) -> str | None:
     sha = next(((e.details or {}).get("payload_sha256") for e in events if e.kind == "instance_cancelled"), None)
     if not sha:
         return None
-    row = payloads_by_hash(db.session, instance.municipality_id, [sha]).get(sha)
+    row = payloads_by_hash(db.session(), instance.municipality_id, [sha]).get(sha)
     return (row.content or {}).get("reason") if row is not None and row.content else None
 
 
 def _case_context(instance_id: int, **extra: Any) -> dict[str, Any]:
     actor = current_principal()
     now = clock().now()
-    instance = instances.get_instance(db.session, actor=actor, instance_id=instance_id)
-    details = instances.instance_details(db.session, instance)
+    instance = instances.get_instance(db.session(), actor=actor, instance_id=instance_id)
+    details = instances.instance_details(db.session(), instance)
     definition = details["definition"]
-    events = instance_events(db.session, instance.id)
+    events = instance_events(db.session(), instance.id)
     open_tasks = details["active_tasks"]
-    views = task_views.task_views(db.session, open_tasks, actor=actor, now=now)
+    views = task_views.task_views(db.session(), open_tasks, actor=actor, now=now)
     starts, ends = diagram.start_and_end_events(definition.bpmn_xml)
     marks = diagram.path_marks(events, [t.element_id for t in open_tasks],
                                flows=(definition.summary or {}).get("flows"), starts=starts, ends=ends,
@@ -109,10 +109,10 @@ def _case_context(instance_id: int, **extra: Any) -> dict[str, Any]:
                   for v in views],
         "incidents": details["incidents"], "may_retry": actor.has("admin"),
         "may_cancel": actor.has("supervisor", "admin") and instance.status in ("running", "incident"),
-        "history": task_views.history(db.session, instance, definition),
+        "history": task_views.history(db.session(), instance, definition),
         "drawing": diagram.drawable(definition.bpmn_xml), "marks": marks,
         "done_count": sum(1 for m in marks if m["kind"] == "done"), "cancel_reason": _cancel_reason(instance, events),
-        "due_errors": {}, "due_values": {}, "integrity": verify_instance(db.session, instance),
+        "due_errors": {}, "due_values": {}, "integrity": verify_instance(db.session(), instance),
     }
     context.update(extra)
     return context
@@ -129,7 +129,7 @@ def case(instance_id: int):
     """A case: status, its path on the diagram, open tasks, incidents and the audit trail in words."""
     context = _case_context(instance_id)
     # Reading a case is logged for data-protection control, as the API does.
-    record_read(db.session, reader=current_principal(), action="instance_detail", at=clock().now(),
+    record_read(db.session(), reader=current_principal(), action="instance_detail", at=clock().now(),
                 instance_id=instance_id)
     db.session.commit()
     return render_template("cases/case.html", **context)
@@ -143,7 +143,7 @@ def export_trail(instance_id: int):
     if fmt not in EXPORT_FORMATS:
         abort(400)
     actor = current_principal()
-    instance = instances.get_instance(db.session, actor=actor, instance_id=instance_id)
+    instance = instances.get_instance(db.session(), actor=actor, instance_id=instance_id)
     name = f"verlauf-{exports.safe_name(instance.business_key)}-fall-{instance.id}-{exports.today()}.{fmt}"
     return exports.download(reader=actor, fmt=fmt, filename=name, municipality_id=instance.municipality_id,
                             instance_id=instance.id)
@@ -153,7 +153,7 @@ def export_trail(instance_id: int):
 @roles_required("supervisor", "admin")
 def cancel(instance_id: int):
     """Cancel a case: a confirmation page with a reason first; the reason goes into the audit trail."""
-    instance = instances.get_instance(db.session, actor=current_principal(), instance_id=instance_id)
+    instance = instances.get_instance(db.session(), actor=current_principal(), instance_id=instance_id)
     if instance.status not in ("running", "incident"):
         flash(gettext("The case is %(status)s and can no longer be cancelled.",
                       status=status_labels().get(instance.status)), "error")
@@ -164,7 +164,7 @@ def cancel(instance_id: int):
         return render_template("cases/cancel.html", instance=instance, error=error,
                                reason=reason), 422 if error else 200
     try:
-        instances.cancel_instance(db.session, actor=current_principal(), instance_id=instance_id, clock=clock(),
+        instances.cancel_instance(db.session(), actor=current_principal(), instance_id=instance_id, clock=clock(),
                                   reason=reason)
         db.session.commit()
     except Conflict:
@@ -180,8 +180,8 @@ def cancel(instance_id: int):
 def retry(instance_id: int, incident_id: int):
     """Retry the failed step of an incident (admins)."""
     actor = current_principal()
-    instances.get_instance(db.session, actor=actor, instance_id=instance_id)
-    found, _ = incident_service.list_incidents(db.session, actor=actor, status=None, instance_id=instance_id)
+    instances.get_instance(db.session(), actor=actor, instance_id=instance_id)
+    found, _ = incident_service.list_incidents(db.session(), actor=actor, status=None, instance_id=instance_id)
     if incident_id not in {i.id for i in found}:
         abort(404)
     data, error = parse_json_object(request.form.get("daten", ""))
@@ -189,7 +189,7 @@ def retry(instance_id: int, incident_id: int):
         flash(gettext("The step was not retried: %(reason)s", reason=error), "error")
         return redirect(url_for("cases.case", instance_id=instance_id) + "#stoerungen", 303)
     try:
-        incident_service.retry_incident(db.session, actor=actor, incident_id=incident_id, clock=clock(),
+        incident_service.retry_incident(db.session(), actor=actor, incident_id=incident_id, clock=clock(),
                                         data=data or None)
         db.session.commit()
         flash(gettext("The step was retried successfully."), "success")
@@ -215,7 +215,7 @@ def _parse_local(value: str) -> datetime | None:
 def move_due(instance_id: int, task_id: int):
     """Move the due date of an open task (leads of its office, supervisors, admins); audited."""
     actor = current_principal()
-    instances.get_instance(db.session, actor=actor, instance_id=instance_id)
+    instances.get_instance(db.session(), actor=actor, instance_id=instance_id)
     task = db.session.get(HumanTask, task_id)
     if task is None or task.instance_id != instance_id:
         abort(404)
@@ -236,7 +236,7 @@ def move_due(instance_id: int, task_id: int):
                                 due_values={task_id: {"frist": raw, "grund": reason}})
         return render_template("cases/case.html", **context), 422
     try:
-        deadlines.move_due_date(db.session, actor=actor, task_id=task_id, due_at=due, clock=clock(), reason=reason,
+        deadlines.move_due_date(db.session(), actor=actor, task_id=task_id, due_at=due, clock=clock(), reason=reason,
                                 confirm_past=confirmed)
         db.session.commit()
     except (Conflict, Forbidden) as exc:

@@ -1,7 +1,8 @@
 """Clerk screens: "Meine Aufgaben" (mine + the office queue), a task with its case and form, the hand-off."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
@@ -58,12 +59,12 @@ def inbox():
     show = show if show in FILTERS else ""
     page = max(request.args.get("seite", 1, type=int) or 1, 1)
     now = clock().now()
-    absent = task_views.standing_in_for(db.session, actor, now)
-    rows, total = tasks.list_tasks(db.session, actor=actor, now=now, sort_by="due_at", limit=PAGE_SIZE,
+    absent = task_views.standing_in_for(db.session(), actor, now)
+    rows, total = tasks.list_tasks(db.session(), actor=actor, now=now, sort_by="due_at", limit=PAGE_SIZE,
                                    offset=(page - 1) * PAGE_SIZE, standing_in_for=absent, **FILTERS[show])
-    items = task_views.task_views(db.session, rows, actor=actor, now=now)
+    items = task_views.task_views(db.session(), rows, actor=actor, now=now)
     overdue = sum(1 for item in items if item.overdue)
-    names = display_names(db.session, actor.municipality_id)
+    names = display_names(db.session(), actor.municipality_id)
     return render_template("clerk/inbox.html", items=items, total=total, show=show, filters=_filter_labels(),
                            page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), overdue=overdue,
                            standing_in=[names.get(u, u) for u in absent])
@@ -72,7 +73,7 @@ def inbox():
 def _form_doc(task: HumanTask) -> dict[str, Any] | None:
     if not task.form_key:
         return None
-    form = latest_form(db.session, task.municipality_id, normalize_form_key(task.form_key) or task.form_key)
+    form = latest_form(db.session(), task.municipality_id, normalize_form_key(task.form_key) or task.form_key)
     return form.schema if form else None
 
 
@@ -80,20 +81,20 @@ def _detail_context(task: HumanTask, *, values: dict[str, Any] | None = None, er
                     raw: bool = False) -> dict[str, Any]:
     actor = current_principal()
     now = clock().now()
-    instance = instances.get_instance(db.session, actor=actor, instance_id=task.instance_id)
-    details = instances.instance_details(db.session, instance)
+    instance = instances.get_instance(db.session(), actor=actor, instance_id=task.instance_id)
+    details = instances.instance_details(db.session(), instance)
     definition = details["definition"]
     doc = _form_doc(task)
     data = details["data"] or {}
-    props = {**task_views.form_properties(db.session, task.municipality_id),
+    props = {**task_views.form_properties(db.session(), task.municipality_id),
              **{name: prop for name, prop in ((doc or {}).get("schema", {}).get("properties") or {}).items()
                 if isinstance(prop, dict)}}
     errors = errors or {}
     fields = forms_render.form_fields(doc, values if values is not None else data, errors, raw=raw) if doc else []
-    view = task_views.task_views(db.session, [task], actor=actor, now=now)[0]
+    view = task_views.task_views(db.session(), [task], actor=actor, now=now)[0]
     return {"item": view, "instance": instance, "definition": definition, "form_doc": doc, "fields": fields,
             "errors": errors, "form_error": errors.get(forms_render.FORM_ERROR),
-            "history": task_views.history(db.session, instance, definition),
+            "history": task_views.history(db.session(), instance, definition),
             "facts": task_views.case_facts(data, props), "incidents": details["incidents"]}
 
 
@@ -102,10 +103,10 @@ def _detail_context(task: HumanTask, *, values: dict[str, Any] | None = None, er
 def task(task_id: int):
     """A task: its case, deadline, history, and the form to complete it."""
     actor = current_principal()
-    found = tasks.get_task(db.session, actor=actor, task_id=task_id)
+    found = tasks.get_task(db.session(), actor=actor, task_id=task_id)
     context = _detail_context(found)
     # Reading a case is logged for data-protection control, as the API does.
-    record_read(db.session, reader=actor, action="task_detail", at=clock().now(), instance_id=found.instance_id,
+    record_read(db.session(), reader=actor, action="task_detail", at=clock().now(), instance_id=found.instance_id,
                 task_id=found.id)
     db.session.commit()
     return render_template("clerk/task.html", **context)
@@ -116,7 +117,7 @@ def task(task_id: int):
 def complete(task_id: int):
     """Complete with the form's data, validated on the server; on success show where the case went."""
     actor = current_principal()
-    found = tasks.get_task(db.session, actor=actor, task_id=task_id)
+    found = tasks.get_task(db.session(), actor=actor, task_id=task_id)
     doc = _form_doc(found)
     data: dict[str, Any] = {}
     raw: dict[str, Any] = {}
@@ -126,7 +127,7 @@ def complete(task_id: int):
         if errors:
             return _with_errors(found, raw, errors)
     try:
-        tasks.complete(db.session, actor=actor, task_id=task_id, data=data, clock=clock())
+        tasks.complete(db.session(), actor=actor, task_id=task_id, data=data, clock=clock())
         db.session.commit()
     except IncidentRaised as exc:
         db.session.commit()  # the incident is kept; the task stays open
@@ -157,11 +158,11 @@ def _with_errors(found: HumanTask, raw: dict[str, Any], errors: dict[str, str]):
 def done(task_id: int):
     """After "Abschließen": where the case went (next offices) or that it is finished."""
     actor = current_principal()
-    found = tasks.get_task(db.session, actor=actor, task_id=task_id)
+    found = tasks.get_task(db.session(), actor=actor, task_id=task_id)
     if found.status == "open":
         return redirect(url_for("clerk.task", task_id=task_id))
-    instance = instances.get_instance(db.session, actor=actor, instance_id=found.instance_id)
-    following = task_views.task_views(db.session, tasks.next_tasks(db.session, found), actor=actor,
+    instance = instances.get_instance(db.session(), actor=actor, instance_id=found.instance_id)
+    following = task_views.task_views(db.session(), tasks.next_tasks(db.session(), found), actor=actor,
                                       now=clock().now())
     offices = sorted({item.office for item in following})
     return render_template("clerk/done.html", task=found, instance=instance, following=following, offices=offices)
@@ -175,7 +176,7 @@ def _conflict_message(task_id: int, exc: Exception) -> str:
     if current is not None and current.status != "open":
         return gettext("This task has already been completed.")
     if current is not None and current.assignee and current.assignee != current_principal().username:
-        name = display_names(db.session, current.municipality_id).get(current.assignee, current.assignee)
+        name = display_names(db.session(), current.municipality_id).get(current.assignee, current.assignee)
         return gettext("%(user)s has taken over this task meanwhile.", user=name)
     return gettext("Someone else changed this meanwhile. Please reload the page and try again.")
 
@@ -185,14 +186,14 @@ def _claim_action(task_id: int, action: Callable, success: str):
     actor = current_principal()
     status, category, message = 200, "success", success
     try:
-        action(db.session, actor=actor, task_id=task_id, clock=clock())
+        action(db.session(), actor=actor, task_id=task_id, clock=clock())
         db.session.commit()
     except (Conflict, Forbidden) as exc:
         db.session.rollback()
         status, category, message = exc.status, "error", _conflict_message(task_id, exc)
-    found = tasks.get_task(db.session, actor=actor, task_id=task_id)
+    found = tasks.get_task(db.session(), actor=actor, task_id=task_id)
     if is_htmx():
-        item = task_views.task_views(db.session, [found], actor=actor, now=clock().now())[0]
+        item = task_views.task_views(db.session(), [found], actor=actor, now=clock().now())[0]
         template = "clerk/_row.html" if request.form.get("ansicht") == "zeile" else "clerk/_claim.html"
         return render_template(template, item=item, message=message, category=category, oob=True), status
     flash(message, category)

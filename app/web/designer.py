@@ -38,14 +38,14 @@ def register(app: Flask) -> None:
 
 def _latest_forms() -> list[Any]:
     seen: dict[str, Any] = {}
-    for form in forms.list_forms(db.session, actor=current_principal()):
+    for form in forms.list_forms(db.session(), actor=current_principal()):
         seen.setdefault(form.key, form)  # newest version first per key
     return list(seen.values())
 
 
 def _index_context() -> dict[str, Any]:
     actor = current_principal()
-    latest, _ = definitions.list_definitions(db.session, actor=actor, latest_only=True, limit=500)
+    latest, _ = definitions.list_definitions(db.session(), actor=actor, latest_only=True, limit=500)
     return {"processes": sorted(latest, key=lambda d: d.name.casefold()), "forms": _latest_forms()}
 
 
@@ -82,7 +82,7 @@ def upload():
     limit = current_app.config["MAX_BPMN_BYTES"]
     data = upload_file.read(limit + 1)
     try:
-        definition, created = definitions.deploy(db.session, actor=current_principal(), data=data, clock=clock(),
+        definition, created = definitions.deploy(db.session(), actor=current_principal(), data=data, clock=clock(),
                                                  max_bytes=limit)
         db.session.commit()
     except Invalid as exc:
@@ -110,7 +110,7 @@ def upload_form():
     if upload_file is None or not upload_file.filename:
         return _form_failed(gettext("Please choose a form file (JSON)."))
     try:
-        form, created = forms.deploy_form(db.session, actor=current_principal(), raw=upload_file.read(
+        form, created = forms.deploy_form(db.session(), actor=current_principal(), raw=upload_file.read(
             forms.MAX_FORM_BYTES + 1), clock=clock())
         db.session.commit()
     except Invalid as exc:
@@ -130,7 +130,7 @@ def _form_failed(message: str):
 
 
 def _versions(key: str) -> list[ProcessDefinition]:
-    rows, _ = definitions.list_definitions(db.session, actor=current_principal(), key=key, limit=MAX_VERSIONS)
+    rows, _ = definitions.list_definitions(db.session(), actor=current_principal(), key=key, limit=MAX_VERSIONS)
     if not rows:
         raise NotFound(f"process {key} not found")
     return rows
@@ -220,7 +220,7 @@ def start_test_case(key: str, version: int):
         return render_template("designer/version.html", **context), 422
     actor = current_principal()
     try:
-        instance = instances.start_instance(db.session, actor=actor, process_key=key, business_key=business_key,
+        instance = instances.start_instance(db.session(), actor=actor, process_key=key, business_key=business_key,
                                             data=data, clock=clock(), definition_id=definition.id)
         instance.is_test = True  # marked everywhere, counted nowhere (docs/ui.md, "Test cases")
         db.session.commit()

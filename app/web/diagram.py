@@ -6,8 +6,9 @@ by the drawing alone.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from flask_babel import format_decimal, gettext, ngettext
 from lxml import etree
@@ -123,9 +124,9 @@ def path_marks(events: Iterable[Any], open_element_ids: Iterable[str], *,
     current = list(dict.fromkeys(open_element_ids))
     if starts and len(starts) == 1:
         done = {starts[0]: None, **done}
-    reached = {**done, **{eid: None for eid in current}}
+    reached = {**done, **dict.fromkeys(current)}
     _walked(reached, decided, chosen, flows or {}, set(ends or ()), finished)
-    reached.update({flow: None for flow in chosen})
+    reached.update(dict.fromkeys(chosen))
     marks = [{"id": eid, "kind": "current", "badge": gettext("now"), "label": gettext("Current step")}
              for eid in current]
     flow_ids = {flow for targets in (flows or {}).values() for flow in targets.values()} | chosen

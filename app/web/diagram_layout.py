@@ -44,14 +44,16 @@ def has_diagram(root: Any) -> bool:
 def _columns(nodes: dict[str, str], flows: list[tuple[str, str, str]], hosts: dict[str, str]) -> dict[str, int]:
     """Longest-path column per node; back edges (found by a depth-first search) are ignored."""
     outgoing: dict[str, list[str]] = {n: [] for n in nodes}
-    incoming = {n: 0 for n in nodes}
+    incoming = dict.fromkeys(nodes, 0)
     for _fid, source, target in flows:
         source = hosts.get(source, source)  # a boundary event's flows leave from its host's column
         if source in outgoing and target in incoming:
             outgoing[source].append(target)
             incoming[target] += 1
     roots = [n for n in nodes if incoming[n] == 0 and n not in hosts] or list(nodes)[:1]
-    order, state, back = [], {}, set()
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 = on the search path, 2 = done
+    back: set[tuple[str, str]] = set()
     for root in roots + [n for n in nodes if n not in roots]:
         stack = [(root, iter(outgoing[root]))] if root not in state else []
         state.setdefault(root, 1)
@@ -67,7 +69,7 @@ def _columns(nodes: dict[str, str], flows: list[tuple[str, str, str]], hosts: di
             elif child not in state:
                 state[child] = 1
                 stack.append((child, iter(outgoing[child])))
-    column = {n: 0 for n in nodes}
+    column = dict.fromkeys(nodes, 0)
     for node in reversed(order):  # reverse post-order is a topological order of the forward edges
         for child in outgoing[node]:
             if (node, child) not in back:

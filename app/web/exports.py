@@ -4,6 +4,7 @@ municipality's (`/export`). Both stream the records the API shows as JSONL or CS
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -52,18 +53,27 @@ def download(*, reader: Principal, fmt: str, filename: str, municipality_id: int
              since: datetime | None = None) -> Response:
     """Log the export in the access log and commit, then stream the records as a file download."""
     filters: dict[str, Any] = {"municipality_id": municipality_id, "instance_id": instance_id, "since": since}
-    events = count_events(db.session, **filters)
+    events = count_events(db.session(), **filters)
     details: dict[str, Any] = {"format": fmt, "events": events}
     if since is not None:
         details["since"] = since.isoformat()
-    record_read(db.session, reader=reader, action="audit_export", at=clock().now(), instance_id=instance_id,
+    record_read(db.session(), reader=reader, action="audit_export", at=clock().now(), instance_id=instance_id,
                 details=details)
     db.session.commit()  # the entry stays even if the download breaks off
-    chunks = iter_text(iter_records(db.session, **filters), fmt, rows=CHUNK_ROWS)
-    response = Response(stream_with_context(chunks), mimetype=MIMETYPES[fmt])
+    response = Response(stream_with_context(_chunks(filters, fmt)), mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"  # personal data must not stay in caches
     return response
+
+
+def _chunks(filters: dict[str, Any], fmt: str) -> Iterator[str]:
+    # Runs while the response is sent, after the request's session was removed: it reads with the session of that
+    # moment and closes it when done, so no connection (and no SQLite read lock) outlives the download.
+    session = db.session()
+    try:
+        yield from iter_text(iter_records(session, **filters), fmt, rows=CHUNK_ROWS)
+    finally:
+        session.close()
 
 
 def _form(values: dict[str, str], errors: dict[str, str], status: int = 200):

@@ -17,9 +17,10 @@ ui.order lists field names first; the other properties follow in schema order. P
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from flask_babel import gettext
 from jsonschema import Draft202012Validator, FormatChecker

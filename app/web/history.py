@@ -1,9 +1,10 @@
 """The case history for people: audit events of an instance in plain (German or English) sentences."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from flask_babel import gettext
 
@@ -64,60 +65,51 @@ class HistoryEntry:
 
 def _task_name(event: AuditEvent, task_names: dict[int, str], elements: dict[str, str]) -> str:
     details = event.details or {}
-    name = details.get("name") or task_names.get(details.get("task_id")) or elements.get(event.element_id or "")
+    task_id = details.get("task_id")
+    name = (details.get("name") or (task_names.get(task_id) if task_id is not None else None)
+            or elements.get(event.element_id or ""))
     return name or (event.element_id or gettext("task"))
+
+
+# Sentences that need no more than the task and element names; gettext runs per call, in the reader's locale.
+_PLAIN: dict[str, Callable[[str, str], str]] = {
+    "instance_started": lambda task, element: gettext("Case started"),
+    "task_claimed": lambda task, element: gettext("Task “%(task)s” taken over", task=task),
+    "task_unclaimed": lambda task, element: gettext("Task “%(task)s” released to the office queue", task=task),
+    "task_completed": lambda task, element: gettext("Task “%(task)s” completed", task=task),
+    "task_cancelled": lambda task, element: gettext("Task “%(task)s” withdrawn", task=task),
+    "timer_fired": lambda task, element: gettext("Timer “%(element)s” expired", element=element),
+    "incident_raised": lambda task, element: gettext("A step failed (incident)"),
+    "incident_retried": lambda task, element: gettext("Failed step retried"),
+    "reminder_sent": lambda task, element: gettext("Reminder sent for “%(task)s”", task=task),
+    "instance_completed": lambda task, element: gettext("Case completed"),
+    "instance_cancelled": lambda task, element: gettext("Case cancelled"),
+    "erased": lambda task, element: gettext("Personal data erased"),
+}
 
 
 def _sentence(event: AuditEvent, task: str, element: str, names_by_id: dict[str, str],
               context: dict[str, Any]) -> str | None:
+    plain = _PLAIN.get(event.kind)
+    if plain is not None:
+        return plain(task, element)
     details: dict[str, Any] = event.details or {}
     people: dict[str, str] = context.get("people") or {}
     messages: dict[str, str] = context.get("messages") or {}
-    office = event.office or gettext("no office")
     kind = event.kind
-    if kind == "instance_started":
-        return gettext("Case started")
     if kind == "task_created":
+        office = event.office or gettext("no office")
         return gettext("Task “%(task)s” handed to %(office)s", task=task, office=office)
-    if kind == "task_claimed":
-        return gettext("Task “%(task)s” taken over", task=task)
-    if kind == "task_unclaimed":
-        return gettext("Task “%(task)s” released to the office queue", task=task)
-    if kind == "task_completed":
-        return gettext("Task “%(task)s” completed", task=task)
-    if kind == "task_cancelled":
-        return gettext("Task “%(task)s” withdrawn", task=task)
     if kind == "task_reassigned":
-        new = people.get(details.get("new") or "", details.get("new") or "—")
-        if details.get("on_behalf_of"):
-            return gettext("Task “%(task)s” taken over in Vertretung for %(user)s", task=task,
-                           user=people.get(details["on_behalf_of"], details["on_behalf_of"]))
-        if details.get("old"):
-            return gettext("Task “%(task)s” reassigned from %(old)s to %(new)s", task=task,
-                           old=people.get(details["old"], details["old"]), new=new)
-        return gettext("Task “%(task)s” assigned to %(new)s", task=task, new=new)
+        return _reassigned(details, task, people)
     if kind == "gateway_decided":
         if not names_by_id.get(event.element_id or ""):
             return None  # an unnamed gateway is plumbing of the model, not a decision anyone took
-        taken = [t for t in details.get("taken", []) if isinstance(t, dict)]
-        # A flow's name ("ja", "nein") tells the decision best; else the element it led to.
-        names = ", ".join(names_by_id.get(t.get("flow") or "") or names_by_id.get(t.get("target") or "")
-                          or str(t.get("target") or "") for t in taken)
-        if names:
-            return gettext("Decision “%(element)s”: %(path)s", element=element, path=names)
-        return gettext("Decision “%(element)s” taken", element=element)
-    if kind == "timer_fired":
-        return gettext("Timer “%(element)s” expired", element=element)
+        return _decision(details, element, names_by_id)
     if kind == "message_correlated":
         return gettext("Message “%(message)s” received", message=message_label(details.get("message", ""), messages))
     if kind == "message_sent":
         return gettext("Message “%(message)s” sent", message=message_label(details.get("message", ""), messages))
-    if kind == "incident_raised":
-        return gettext("A step failed (incident)")
-    if kind == "incident_retried":
-        return gettext("Failed step retried")
-    if kind == "reminder_sent":
-        return gettext("Reminder sent for “%(task)s”", task=task)
     if kind == "escalated":
         return gettext("Deadline of “%(task)s” missed: escalated to %(to)s (level %(level)s)", task=task,
                        to=escalation_target(details.get("level", 1), event.office, details.get("to_office"),
@@ -131,12 +123,6 @@ def _sentence(event: AuditEvent, task: str, element: str, names_by_id: dict[str,
             return gettext("Deadline of “%(task)s” changed to %(due)s (reason: %(reason)s)", task=task, due=shown,
                            reason=reason)
         return gettext("Deadline of “%(task)s” changed to %(due)s", task=task, due=shown)
-    if kind == "instance_completed":
-        return gettext("Case completed")
-    if kind == "instance_cancelled":
-        return gettext("Case cancelled")
-    if kind == "erased":
-        return gettext("Personal data erased")
     return None  # deployment, user and retention events do not belong to a case's story
 
 
@@ -147,6 +133,27 @@ def escalation_target(level: int, office: str | None, to_office: str | None, rec
     if office:
         return gettext("the head of %(office)s", office=office)
     return gettext("the supervisors")
+
+
+def _decision(details: dict[str, Any], element: str, names_by_id: dict[str, str]) -> str:
+    taken = [t for t in details.get("taken", []) if isinstance(t, dict)]
+    # A flow's name ("ja", "nein") tells the decision best; else the element it led to.
+    names = ", ".join(names_by_id.get(t.get("flow") or "") or names_by_id.get(t.get("target") or "")
+                      or str(t.get("target") or "") for t in taken)
+    if names:
+        return gettext("Decision “%(element)s”: %(path)s", element=element, path=names)
+    return gettext("Decision “%(element)s” taken", element=element)
+
+
+def _reassigned(details: dict[str, Any], task: str, people: dict[str, str]) -> str:
+    new = people.get(details.get("new") or "", details.get("new") or "—")
+    if details.get("on_behalf_of"):
+        return gettext("Task “%(task)s” taken over in Vertretung for %(user)s", task=task,
+                       user=people.get(details["on_behalf_of"], details["on_behalf_of"]))
+    if details.get("old"):
+        return gettext("Task “%(task)s” reassigned from %(old)s to %(new)s", task=task,
+                       old=people.get(details["old"], details["old"]), new=new)
+    return gettext("Task “%(task)s” assigned to %(new)s", task=task, new=new)
 
 
 def case_history(events: Iterable[AuditEvent], *, task_names: dict[int, str] | None = None,

@@ -23,14 +23,14 @@ def register(app: Flask) -> None:
 def _bell() -> dict:
     if not is_web_request() or not current_user.is_authenticated:
         return {}
-    return {"notification_count": service.unread_count(db.session, actor=current_principal())}
+    return {"notification_count": service.unread_count(db.session(), actor=current_principal())}
 
 
 @bp.get("")
 @login_required
 def index():
     """My notifications, newest first, unread marked."""
-    rows, total = service.list_notifications(db.session, actor=current_principal(), limit=100)
+    rows, total = service.list_notifications(db.session(), actor=current_principal(), limit=100)
     return render_template("notifications/index.html", notes=rows, total=total)
 
 
@@ -38,7 +38,7 @@ def index():
 @login_required
 def read(notification_id: int):
     """Mark one notification read."""
-    service.mark_read(db.session, actor=current_principal(), notification_id=notification_id, clock=clock())
+    service.mark_read(db.session(), actor=current_principal(), notification_id=notification_id, clock=clock())
     db.session.commit()
     return redirect(url_for("notifications.index"), 303)
 
@@ -49,7 +49,7 @@ def read_all():
     """Mark all notifications read."""
     from flask import flash
 
-    count = service.mark_all_read(db.session, actor=current_principal(), clock=clock())
+    count = service.mark_all_read(db.session(), actor=current_principal(), clock=clock())
     db.session.commit()
     flash(gettext("%(num)d notifications marked as read.", num=count), "success")
     return redirect(url_for("notifications.index"), 303)

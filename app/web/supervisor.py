@@ -39,8 +39,8 @@ def _office_rows(summary: dict[str, Any], times: list[insights.OfficeTimes],
         if oldest:  # overdue in the deadline's own unit, as on every other screen
             oldest = {**oldest, "left": formatting.time_left(now, datetime.fromisoformat(oldest["due_at"]),
                                                              oldest.get("calendar"))["text"]}
-        rows[name] = {"office": name, "office_id": ids.get(entry["office"]), "open": entry["open"], "overdue": entry["overdue"],
-                      "escalated": entry["escalated"], "oldest": oldest, "completed": 0,
+        rows[name] = {"office": name, "office_id": ids.get(entry["office"]), "open": entry["open"],
+                      "overdue": entry["overdue"], "escalated": entry["escalated"], "oldest": oldest, "completed": 0,
                       "median": None}
     for times_row in times:
         name = times_row.office or no_office
@@ -56,12 +56,12 @@ def overview():
     """Where cases wait: per office open/overdue/escalated tasks, hand-off times, escalations, timers."""
     actor = current_principal()
     now = clock().now()
-    summary = overdue_summary(db.session, actor=actor, now=now)
-    ids = {name: office_id for office_id, name in task_views.office_names(db.session, actor.municipality_id).items()}
-    offices = _office_rows(summary, insights.office_times(db.session, actor=actor, now=now), ids, now)
-    escalated = insights.recent_escalations(db.session, actor=actor, now=now)
-    escalations = task_views.task_views(db.session, escalated, actor=actor, now=now)
-    processes, _ = definitions.list_definitions(db.session, actor=actor, latest_only=True, limit=500)
+    summary = overdue_summary(db.session(), actor=actor, now=now)
+    ids = {name: office_id for office_id, name in task_views.office_names(db.session(), actor.municipality_id).items()}
+    offices = _office_rows(summary, insights.office_times(db.session(), actor=actor, now=now), ids, now)
+    escalated = insights.recent_escalations(db.session(), actor=actor, now=now)
+    escalations = task_views.task_views(db.session(), escalated, actor=actor, now=now)
+    processes, _ = definitions.list_definitions(db.session(), actor=actor, latest_only=True, limit=500)
     totals = {key: sum(row[key] for row in offices) for key in ("open", "overdue", "escalated")}
     return render_template("supervisor/overview.html", now=now, offices=offices, totals=totals,
                            escalations=escalations, processes=sorted(processes, key=lambda d: d.name.casefold()),
@@ -87,12 +87,12 @@ def process(key: str):
     """A process as a heatmap: per activity the tasks waiting now and the median time spent (last 90 days)."""
     actor = current_principal()
     now = clock().now()
-    versions, _ = definitions.list_definitions(db.session, actor=actor, key=key, limit=200)
+    versions, _ = definitions.list_definitions(db.session(), actor=actor, key=key, limit=200)
     if not versions:
         raise NotFound(f"process {key} not found")
     chosen = request.args.get("version", type=int)
     definition = next((d for d in versions if d.version == chosen), None) if chosen else None
-    stats = insights.activity_stats(db.session, actor=actor, process_key=key, now=now,
+    stats = insights.activity_stats(db.session(), actor=actor, process_key=key, now=now,
                                     definition_id=definition.id if definition else None)
     shown = definition or versions[0]
     by = "overdue" if request.args.get("farbe") == "ueberfaellig" else "median"

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import instance_events, payloads_by_hash
 from app.definitions.models import ProcessDefinition
-from app.forms.models import FormDefinition
 from app.directory.absence import display_names, substituting_for
 from app.directory.models import Municipality
 from app.directory.service import Principal, list_offices
 from app.engine.calendar import BERLIN
+from app.forms.models import FormDefinition
 from app.instances.models import ProcessInstance
 from app.tasks.models import HumanTask
 from app.web import formatting

@@ -32,7 +32,7 @@ def register(app: Flask) -> None:
 
 def _office(office_id: int):
     actor = current_principal()
-    office = next((o for o in task_views.office_names(db.session, actor.municipality_id).items()
+    office = next((o for o in task_views.office_names(db.session(), actor.municipality_id).items()
                    if o[0] == office_id), None)
     if office is None or not (actor.has("supervisor", "admin") or office_id in actor.office_ids):
         abort(404)
@@ -47,10 +47,10 @@ def office(office_id: int):
     _, name = _office(office_id)
     only_overdue = request.args.get("nur") == "ueberfaellig"
     now = clock().now()
-    rows, total = tasks.list_tasks(db.session, actor=actor, now=now, office=name, overdue=only_overdue,
+    rows, total = tasks.list_tasks(db.session(), actor=actor, now=now, office=name, overdue=only_overdue,
                                    sort_by="due_at", limit=PAGE_SIZE)
-    items = task_views.task_views(db.session, rows, actor=actor, now=now)
-    members = absences.office_members(db.session, actor.municipality_id, office_id)
+    items = task_views.task_views(db.session(), rows, actor=actor, now=now)
+    members = absences.office_members(db.session(), actor.municipality_id, office_id)
     return render_template("supervisor/office.html", office_id=office_id, office=name, items=items, total=total,
                            only_overdue=only_overdue, members=members,
                            may_assign={i.task.id: may_assign(actor, i.task) for i in items})
@@ -64,7 +64,7 @@ def assign_task(task_id: int):
     username = request.form.get("bearbeiter", "")
     back = safe_next(request.form.get("next")) or url_for("supervisor.overview")
     try:
-        task = assign(db.session, actor=actor, task_id=task_id, assignee=username, clock=clock(),
+        task = assign(db.session(), actor=actor, task_id=task_id, assignee=username, clock=clock(),
                       notifier=current_app.extensions["lotse_notifier"])
         db.session.commit()
     except (Conflict, Forbidden, Invalid, NotFound) as exc:
@@ -76,7 +76,7 @@ def assign_task(task_id: int):
             raise
         flash(message, "error")
         return redirect(back, 303)
-    name = absences.display_names(db.session, actor.municipality_id).get(username, username)
+    name = absences.display_names(db.session(), actor.municipality_id).get(username, username)
     flash(gettext("“%(task)s” (%(case)s) is now assigned to %(user)s.", task=task.name, case=task.business_key,
                   user=name), "success")
     return redirect(back, 303)
@@ -95,10 +95,11 @@ def _parse_day(value: str) -> date | None:
 def _absence_page(errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200):
     actor = current_principal()
     today = absences.berlin_today(clock())
-    people = absences.colleagues(db.session, actor)
+    people = absences.colleagues(db.session(), actor)
     me = db.session.get(User, actor.user_id)
-    settable = [u for u in people if absences.may_set_for(db.session, actor, u)] or ([me] if me else [])
-    return render_template("team/absences.html", absences=absences.list_absences(db.session, actor=actor, today=today),
+    settable = [u for u in people if absences.may_set_for(db.session(), actor, u)] or ([me] if me else [])
+    listed = absences.list_absences(db.session(), actor=actor, today=today)
+    return render_template("team/absences.html", absences=listed,
                            people=settable, substitutes=people, errors=errors or {}, values=values or {},
                            din_date=din_date, today=today), status
 
@@ -126,14 +127,15 @@ def add_absence():
         errors["vertretung"] = gettext("Please choose who stands in.")
     if not errors:
         try:
-            absences.set_absence(db.session, actor=actor, username=values["person"] or actor.username,
+            absences.set_absence(db.session(), actor=actor, username=values["person"] or actor.username,
                                  substitute=values["vertretung"], starts_on=starts, ends_on=ends, clock=clock())
             db.session.commit()
         except Invalid as exc:
             db.session.rollback()
             fields = (exc.details or {}).get("fields", {}) if isinstance(exc.details, dict) else {}
             if "ends_on" in fields:
-                errors["bis"] = (gettext("The absence ends before it starts.") if fields["ends_on"] == "before starts_on"
+                before = fields["ends_on"] == "before starts_on"
+                errors["bis"] = (gettext("The absence ends before it starts.") if before
                                  else gettext("The absence lies in the past."))
             else:
                 errors["vertretung"] = gettext("Please choose someone else: the substitute must work in the same "
@@ -152,7 +154,7 @@ def add_absence():
 def remove_absence(absence_id: int):
     """Withdraw an absence."""
     try:
-        absences.end_absence(db.session, actor=current_principal(), absence_id=absence_id, clock=clock())
+        absences.end_absence(db.session(), actor=current_principal(), absence_id=absence_id, clock=clock())
         db.session.commit()
     except (Forbidden, NotFound):
         db.session.rollback()

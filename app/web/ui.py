@@ -8,6 +8,7 @@ from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
+from app.deadlines.kinds import deadline_label
 from app.errors import DomainError
 from app.extensions import db
 from app.web import formatting
@@ -124,6 +125,7 @@ def init_ui(app: Flask) -> None:
     app.add_template_filter(formatting.din_datetime, "din_datetime")
     app.add_template_filter(formatting.due_display, "due")
     app.add_template_filter(formatting.iso_local, "iso_local")
+    app.add_template_global(deadline_label, "deadline_label")
     app.add_template_filter(person, "person")
     app.after_request(security_headers)
 
@@ -143,7 +145,7 @@ def person(username: str | None) -> str:
     if names is None:
         from app.web.auth import current_principal
 
-        names = g.lotse_people = display_names(db.session, current_principal().municipality_id)
+        names = g.lotse_people = display_names(db.session(), current_principal().municipality_id)
     return names.get(username, username)
 
 

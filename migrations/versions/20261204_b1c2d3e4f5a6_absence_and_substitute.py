@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'b1c2d3e4f5a6'
-down_revision = 'a7b8c9d0e1f2'
+down_revision = 'c1a2b3d4e5f6'
 branch_labels = None
 depends_on = None
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.bench  # minutes long: CI selects it, `make test` leaves it out
+
 REPO = Path(__file__).resolve().parents[2]
 KEYS = ("task_complete_ms_median_sqlite", "pathway_ratio_vs_raw_engine", "history_step_ratio_1000_vs_10",
         "timer_lateness_p99_s", "timer_burst_2000_s", "inbox_p95_ms_1m_tasks_pg", "bytes_per_finished_instance",

@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from app.engine.model import ModelInvalid, ParsedModel
 from app.engine.parsing import parse_bpmn
 from app.engine.script_engine import make_script_engine
+from tests.conftest import SHARED, needs_shared
 
 BPMN_DIR = Path(__file__).parent / "bpmn"
 
@@ -21,18 +22,8 @@ NAMESPACES = {
 }
 
 
-def _conformance_dir() -> Path | None:
-    # The shared folder sits next to the repository (../shared); walk up so worktrees work too.
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "conformance" / "executable"
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-CONFORMANCE = _conformance_dir()
-CAMUNDA7 = CONFORMANCE / "camunda7" if CONFORMANCE else Path("/nonexistent")
-needs_conformance = pytest.mark.skipif(not CAMUNDA7.is_dir(), reason="shared conformance files not found")
+CAMUNDA7 = SHARED / "conformance" / "executable" / "camunda7"
+needs_conformance = needs_shared
 
 
 def definitions(body: str, *, dialect: str = "camunda", process_id: str = "P",

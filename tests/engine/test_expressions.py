@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import time
 import tracemalloc
 from datetime import datetime, timedelta
 
@@ -182,10 +181,9 @@ def test_escape_corpus_is_rejected(source):
     assert info.value.message == str(info.value)
 
 
-def test_escape_corpus_is_fast_and_bounded_in_memory():
+def test_escape_corpus_is_bounded_in_memory():
     ctx = {**CONTEXT, "n": 10**9, "huge": 10**4000, "x": 1}
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         for source in ESCAPE_CORPUS:
             with pytest.raises(ExpressionError):
@@ -193,7 +191,6 @@ def test_escape_corpus_is_fast_and_bounded_in_memory():
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - started < 5
     assert peak < 20 * 1024 * 1024  # nothing close to the gigabyte-sized requests
 
 

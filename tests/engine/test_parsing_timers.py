@@ -2,11 +2,11 @@
 
 from datetime import datetime, timedelta, timezone
 
-import isodate
 import pytest
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from app.engine.parsing import parse_bpmn
+from tests.conftest import START
 from tests.engine.parsing_helpers import model, start, timer_catch
 
 HOUR = timedelta(hours=1)
@@ -19,9 +19,9 @@ def due_of(tag: str, text: str, **data) -> tuple[str, object]:
     return timer.expression, event.value
 
 
-def near(value: str, delta: timedelta, tolerance: timedelta = timedelta(minutes=1)) -> bool:
-    expected = datetime.now(timezone.utc) + delta
-    return abs(TimerEventDefinition.get_datetime(value) - expected) < tolerance
+def near(value: str, delta: timedelta) -> bool:
+    """The timer is due exactly `delta` after the engine's (fake) now."""
+    return TimerEventDefinition.get_datetime(value) == START + delta
 
 
 @pytest.mark.parametrize(("tag", "text", "kind", "delta"), [
@@ -43,13 +43,17 @@ def test_relative_literals_fire_after_the_duration(tag, text, kind, delta):
 def test_calendar_duration_uses_calendar_months():
     expression, value = due_of("timeDuration", "P1Y2M3DT4H")
     assert expression == '"P1Y2M3DT4H"'
-    expected = datetime.now(timezone.utc) + isodate.parse_duration("P1Y2M3DT4H")
-    assert abs(TimerEventDefinition.get_datetime(value) - expected) < timedelta(days=1)
+    # START is 2 March 2026, 08:00 UTC: one year, two calendar months, three days and four hours later.
+    assert TimerEventDefinition.get_datetime(value) == datetime(2027, 5, 5, 12, 0, tzinfo=timezone.utc)
+
+
+# Absolute dates some months after the engine's fake now (START), whatever today's date is.
+LATER = (START + timedelta(days=274)).date().isoformat()
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("2026-12-01T09:00:00+01:00", datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)),
-    ("2026-12-01T09:00:00Z", datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)),
+    (f"{LATER}T09:00:00+01:00", datetime.fromisoformat(f"{LATER}T08:00:00+00:00")),
+    (f"{LATER}T09:00:00Z", datetime.fromisoformat(f"{LATER}T09:00:00+00:00")),
 ])
 def test_absolute_dates_fire_at_that_instant(text, expected):
     expression, value = due_of("timeDate", text)
@@ -58,8 +62,8 @@ def test_absolute_dates_fire_at_that_instant(text, expected):
 
 
 def test_cycle_with_start_date_is_accepted():
-    expression, value = due_of("timeCycle", "R2/2026-12-01T09:00:00Z/P1D")
-    assert TimerEventDefinition.get_datetime(value) == datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    expression, value = due_of("timeCycle", f"R2/{LATER}T09:00:00Z/P1D")
+    assert TimerEventDefinition.get_datetime(value) == datetime.fromisoformat(f"{LATER}T09:00:00+00:00")
 
 
 def test_juel_timer_expression_is_translated_and_evaluated_from_data():

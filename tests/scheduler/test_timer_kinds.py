@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.scheduler.service import fire_due_timers
-from tests.conftest import SHARED
+from tests.conftest import SHARED, needs_shared
 
 CAMUNDA7 = SHARED / "conformance" / "executable" / "camunda7"
 
@@ -69,6 +69,7 @@ def _elements(api, user, **params):
     return sorted(t["element_id"] for t in api.as_(user).tasks(**params))
 
 
+@needs_shared
 def test_event_subprocess_timer_starts_next_to_the_main_task(api, clock):
     _deploy(api, (CAMUNDA7 / "StartTimerEventTest.testStartTimerEventSubProcessWithUserTask.bpmn20.xml").read_bytes())
     case = api.start("startTimerEventSubProcessWithUserTask", "AZ-E1", user="admin").get_json()

@@ -1,0 +1,35 @@
+"""Legal deadline or internal target: the marking every due date carries in views, API and escalations."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext
+
+
+def deadline_kind(task: Any) -> str | None:
+    """'legal' when the model marked it so or names a legal source, 'internal' otherwise; None without a due date."""
+    if getattr(task, "due_at", None) is None:
+        return None
+    legal = getattr(task, "legal", None)
+    if legal is None:
+        legal = bool(getattr(task, "legal_source", None))
+    return "legal" if legal else "internal"
+
+
+def deadline_label(task: Any) -> str:
+    """How views and escalations name a due date: legal deadline (against the person) or internal target."""
+    kind = deadline_kind(task)
+    if kind is None:
+        return "—"
+    text = gettext("legal deadline") if kind == "legal" else gettext("internal target")
+    if getattr(task, "against", None) == "person":
+        text += ", " + gettext("runs against the person")
+    return text
+
+
+def due_from_text(task: Any) -> str | None:
+    """'Frist läuft seit 02.03.2026 (Zustellung des Bescheids)', or None when the clock starts with the task."""
+    if getattr(task, "due_from", None) is None:
+        return None
+    label = f" ({task.due_from_label})" if task.due_from_label else ""
+    return gettext("Deadline running since %(day)s", day=task.due_from.strftime("%d.%m.%Y")) + label
