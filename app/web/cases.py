@@ -67,7 +67,8 @@ def index():
     page = max(request.args.get("seite", 1, type=int) or 1, 1)
     rows, total = instances.list_instances(db.session(), actor=actor, status=status or None,
                                            process_key=process or None, business_key=key or None, limit=PAGE_SIZE,
-                                           offset=(page - 1) * PAGE_SIZE, is_test={"ohne": False, "nur": True}.get(tests))
+                                           offset=(page - 1) * PAGE_SIZE,
+                                           is_test={"ohne": False, "nur": True}.get(tests))
     latest, _ = definitions.list_definitions(db.session(), actor=actor, latest_only=True, limit=500)
     return render_template("cases/index.html", rows=rows, total=total, page=page,
                            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
