@@ -48,6 +48,7 @@ class TaskView:
     standing_in: bool = False  # assigned to an absent clerk the viewer stands in for
     escalation: str | None = None  # "eskaliert an Amtsleitung Sozialamt (Stufe 1) am 05.03.2026, 01:00"
     is_test: bool = False  # a designer's test case
+    person: str | None = None  # "Amina Haddad, * 17.04.1991" where the viewer may read it (app.web.people)
 
     @property
     def claimed_by_other(self) -> bool:
