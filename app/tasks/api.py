@@ -11,6 +11,7 @@ from app.instances.models import ProcessInstance
 from app.orchestration import office_name
 from app.tasks import service
 from app.tasks.schemas import (
+    AssignSchema,
     CompletedSchema,
     CompleteSchema,
     DueDateSchema,
@@ -60,7 +61,23 @@ class TaskItem(MethodView):
         from app.deadlines.service import move_due_date
 
         return present(move_due_date(db.session(), actor=principal(), task_id=task_id, due_at=body["due_at"],
-                                     clock=clock()))
+                                     clock=clock(), reason=body["reason"], confirm_past=body["confirm_past"]))
+
+
+@blp.route("/<int:task_id>/assign")
+class Assign(MethodView):
+    """Assign."""
+
+    @blp.arguments(AssignSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, body, task_id):
+        """Assign the task to a clerk of its office (leads of the office, supervisors, admins); audited, notified."""
+        from flask import current_app
+
+        from app.tasks.assign import assign
+
+        return present(assign(db.session(), actor=principal(), task_id=task_id, assignee=body["assignee"],
+                              clock=clock(), notifier=current_app.extensions["lotse_notifier"]))
 
 
 @blp.route("/<int:task_id>/claim")
