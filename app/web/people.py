@@ -43,7 +43,7 @@ def clock() -> Clock:
 def register(app: Flask) -> None:
     """Add the person search and view."""
     app.register_blueprint(bp)
-    register_nav(app, NavItem("people.search", lazy_gettext("People"), PEOPLE_ROLES, order=12))
+    register_nav(app, NavItem("people.search", lazy_gettext("People"), PEOPLE_ROLES, order=35))
 
 
 def readable_data(session: Session, actor: Principal, instance: ProcessInstance | int) -> dict[str, Any]:
