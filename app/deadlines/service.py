@@ -178,6 +178,22 @@ def _escalate_level2(session: Session, task: HumanTask, instance: ProcessInstanc
     return True
 
 
+DUE_MOVERS = ("lead", "supervisor", "admin")  # leads for their offices' tasks only
+
+
+def _lead_of(actor: Principal, task: HumanTask) -> bool:
+    return actor.has("lead") and task.office_id in actor.office_ids
+
+
+def _may_set_due(actor: Principal, task: HumanTask) -> bool:
+    return actor.has("supervisor", "admin") or _lead_of(actor, task)
+
+
+def may_move_due(actor: Principal, task: HumanTask) -> bool:
+    """Whether `move_due_date` would move the task's due date now (leads of its office, supervisors, admins)."""
+    return task.status == "open" and _may_set_due(actor, task)
+
+
 def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: datetime, clock: Clock,
                   reason: str = "", confirm_past: bool = False) -> HumanTask:
     """A lead of the task's office, a supervisor or an admin moves a due date, giving a reason.
@@ -186,8 +202,7 @@ def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: d
     the actor's own role and office (the task's office is in the details); the reason is an erasable payload.
     """
     task = get_task(session, actor=actor, task_id=task_id)
-    lead_here = actor.has("lead") and task.office_id in actor.office_ids
-    if not (actor.has("supervisor", "admin") or lead_here):
+    if not _may_set_due(actor, task):
         raise Forbidden("only leads of the task's office, supervisors and admins move due dates")
     if due_at.tzinfo is None:
         raise Invalid("due_at needs a timezone offset", details={"fields": {"due_at": "timezone offset required"}})
@@ -211,7 +226,7 @@ def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: d
     if due_at > now:
         # A deadline moved into the future may be missed again: escalate anew then.
         task.escalated_at = task.second_escalated_at = None
-    role = next(r for r in ("admin", "supervisor", "lead") if actor.has(r) and (r != "lead" or lead_here))
+    role = next(r for r in ("admin", "supervisor", "lead") if actor.has(r) and (r != "lead" or _lead_of(actor, task)))
     actor_office = orchestration.office_name(session, task.office_id) if role == "lead" else None
     audit.record(session, municipality_id=task.municipality_id, kind="due_date_changed", actor=actor.username, at=now,
                  instance=instance, office=actor_office, element_id=task.element_id,

@@ -6,18 +6,19 @@ import json
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
+from flask_babel import get_locale, gettext, lazy_gettext
 
 from app.definitions import service as definitions
 from app.definitions.diff import version_changes
 from app.definitions.models import ProcessDefinition
+from app.engine.problem_texts import german
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.forms import service as forms
 from app.instances import service as instances
 from app.instances.models import ProcessInstance
 from app.orchestration import IncidentRaised
-from app.web import diagram, forms_render, model_texts, start_form, task_views
+from app.web import diagram, forms_render, model_texts, start_form, task_views, unit_of_work
 from app.web.auth import current_principal, roles_required
 from app.web.clerk import clock
 from app.web.formatting import calendar_label
@@ -28,6 +29,7 @@ from app.web.ui import is_htmx
 bp = Blueprint("designer", __name__, url_prefix="/modelle")
 DESIGNER_ROLES = ("designer", "admin")
 MAX_VERSIONS = 200
+REPORT_SHOWN = 10  # problems listed before the rest is folded under "+N weitere"
 
 
 def register(app: Flask) -> None:
@@ -63,10 +65,14 @@ def _report(data: bytes, filename: str, problems: list[dict[str, Any]]) -> dict[
     """The validation report: each problem in words, and the uploaded diagram with the problems marked."""
     drawing = diagram.drawable(data)
     names = element_names(drawing.xml or "") if drawing.xml else {}
+    german_ui = str(get_locale() or "de").startswith("de")
     rows = [{"number": number, "element_id": p.get("element_id"), "name": names.get(p.get("element_id") or ""),
-             "line": p.get("line"), "kind": model_texts.problem_kind(p.get("code")), "message": p.get("message")}
+             "line": p.get("line"), "kind": model_texts.problem_kind(p.get("code")),
+             "message": (p.get("message_de") or german(p.get("message") or "")) if german_ui else p.get("message"),
+             "lang": "de" if german_ui else "en"}
             for number, p in enumerate(problems, start=1)]
-    return {"filename": filename, "problems": rows, "drawing": drawing, "marks": diagram.problem_marks(problems)}
+    return {"filename": filename, "problems": rows, "shown": REPORT_SHOWN, "drawing": drawing,
+            "marks": diagram.problem_marks(problems)}
 
 
 def _upload_failed(report: dict[str, Any] | None, message: str | None = None):
@@ -86,10 +92,9 @@ def upload():
     data = upload_file.read(limit + 1)
     try:
         definition, created = definitions.deploy(db.session(), actor=current_principal(), data=data, clock=clock(),
-                                                 max_bytes=limit)
-        db.session.commit()
+                                                 max_bytes=limit, confirm=request.form.get("bestaetigen") == "ja")
     except Invalid as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         problems = (exc.details or {}).get("problems") if isinstance(exc.details, dict) else None
         problems = problems or [{"element_id": None, "message": exc.message, "line": None, "code": "invalid"}]
         return _upload_failed(_report(data, upload_file.filename, problems))
@@ -115,9 +120,8 @@ def upload_form():
     try:
         form, created = forms.deploy_form(db.session(), actor=current_principal(), raw=upload_file.read(
             forms.MAX_FORM_BYTES + 1), clock=clock())
-        db.session.commit()
     except Invalid as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         return _form_failed(gettext("The form was not deployed: %(reason)s", reason=exc.message))
     if created:
         flash(gettext("Form “%(key)s” was deployed as version %(version)d.", key=form.key, version=form.version),
@@ -246,14 +250,12 @@ def start_test_case(key: str, version: int):
         instance = instances.start_instance(db.session(), actor=actor, process_key=key, business_key=business_key,
                                             data=data, clock=clock(), definition_id=definition.id)
         instance.is_test = True  # marked everywhere, counted nowhere (docs/ui.md, "Test cases")
-        db.session.commit()
     except IncidentRaised as exc:
         failed = db.session.get(ProcessInstance, (exc.details or {}).get("instance_id") or -1)
         if failed is not None:
             failed.is_test = True
-        db.session.commit()  # the case and its incident are kept, as the API does
-        flash(gettext("The test case %(case)s was started, but a step failed: %(reason)s", case=business_key,
-                      reason=exc.message), "error")
+        unit_of_work.keep_incident(gettext("The test case %(case)s was started, but a step failed: %(reason)s",
+                                           case=business_key, reason=exc.message))
         return redirect(url_for("cases.case", instance_id=(exc.details or {}).get("instance_id")), 303)
     flash(gettext("Test case %(case)s was started on version %(version)d.", case=business_key,
                   version=definition.version), "success")

@@ -38,7 +38,7 @@ def _problem_kinds() -> dict[str, str]:
             "unsupported": gettext("Not supported"), "call_target": gettext("Called process missing"),
             "expression": gettext("Expression not allowed"), "timer": gettext("Timer not understood"),
             "property": gettext("Property invalid"), "structure": gettext("Structure"),
-            "reserved_id": gettext("Reserved id")}
+            "reserved_id": gettext("Reserved id"), "confirm": gettext("Needs your confirmation")}
 
 
 def problem_kind(code: str | None) -> str:

@@ -1,9 +1,10 @@
 """Personenübersicht: the person behind a case reference with all their cases across pathways, open steps,
 deadlines and consents, and a search by case reference, name or date of birth.
 
-Everything shown of a person comes through `readable_data`, the service-level read rule: only cases the viewer
-may see (`instances.list_instances` / `get_instance`, i.e. `visible_instances`), and of those only the data the
-rule hands out. No raw instance row is read here.
+Everything shown of a person comes through `readable_data`: only cases the viewer may see
+(`instances.list_instances` / `get_instance`, i.e. `visible_instances`), and of those only the entries the case
+file's read rule hands out (`app.casefile.access.case_content`: own office's entries, released categories; a
+supervisor reads metadata only, so finds people by case reference). No raw instance data is read here.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from flask import Blueprint, Flask, abort, current_app, g, render_template, requ
 from flask_babel import lazy_gettext
 from sqlalchemy.orm import Session
 
-from app.audit.access import record_read
+from app.casefile.access import case_content, read_case
 from app.clock import Clock
 from app.directory.service import Principal
 from app.errors import NotFound
@@ -56,7 +57,7 @@ def readable_data(session: Session, actor: Principal, instance: ProcessInstance 
         except NotFound:
             memo[instance_id] = {}
         else:
-            memo[instance_id] = instances.instance_details(session, allowed)["data"] or {}
+            memo[instance_id] = case_content(session, actor=actor, instance=allowed).data
     return memo[instance_id]
 
 
@@ -188,6 +189,9 @@ def search():
     actor = current_principal()
     query = request.args.get("suche", "").strip()
     found = search_people(db.session(), actor, query) if query else []
+    for shown in found:  # names and birth dates of these cases are on the page: logged as reads
+        for instance in shown.cases:
+            read_case(db.session(), actor=actor, instance=instance, action="instance_detail", at=clock().now())
     return render_template("people/search.html", query=query, people=found, din_date=formatting.din_date)
 
 
@@ -208,9 +212,8 @@ def person(business_key: str):
                       "steps": task_views.task_views(session, open_rows, actor=actor, now=now),
                       "hidden_steps": len(details["active_tasks"]) - len(open_rows),
                       "consents": _consents(data)})
-        # Reading a person's cases is logged like opening each case.
-        record_read(session, reader=actor, action="instance_detail", at=now, instance_id=instance.id)
-    session.commit()
+        # Reading a person's cases is logged like opening each case (the rule applied again, with its log entry).
+        read_case(session, actor=actor, instance=instance, action="instance_detail", at=now)
     return render_template("people/person.html", person=person, cases=cases, din_date=formatting.din_date,
                            may_open_case=actor.has("lead", "supervisor", "designer", "admin"), now=now,
                            started=lambda d: formatting.din_datetime(d) if isinstance(d, datetime) else "")

@@ -19,6 +19,7 @@ from app.directory.service import Principal, list_offices
 from app.engine.calendar import BERLIN
 from app.forms.models import FormDefinition
 from app.instances.models import ProcessInstance
+from app.tasks import service as tasks
 from app.tasks.models import HumanTask
 from app.web import formatting
 from app.web.history import HistoryEntry, case_history, element_names, escalation_target, message_labels
@@ -56,11 +57,6 @@ class TaskView:
         return bool(self.task.assignee) and not self.mine
 
 
-def may_work(actor: Principal, task: HumanTask) -> bool:
-    """The service's rule, mirrored to decide which buttons to show (the service still decides)."""
-    return actor.has("admin") or (actor.has("clerk", "lead") and task.office_id in actor.office_ids)
-
-
 def office_names(session: Session, municipality_id: int) -> dict[int, str]:
     """Office id → name for a municipality."""
     return {office.id: office.name for office in list_offices(session, municipality_id)}
@@ -83,15 +79,13 @@ def task_view(task: HumanTask, *, actor: Principal, now: datetime, process: str,
     left = formatting.time_left(now, task.due_at, task.calendar)
     standing_in = bool(task.assignee) and task.assignee in standing_in_for
     mine = task.assignee == actor.username or standing_in
-    workable = task.status == "open" and may_work(actor, task)
     return TaskView(
         task=task, process=process, office=offices.get(task.office_id, "—") if task.office_id else "—",
         due=formatting.due_display(task.due_at), due_iso=formatting.iso_local(task.due_at), left=left["text"],
         overdue=left["overdue"] and task.status == "open", due_today=left["today"],
         calendar=formatting.calendar_label(task.calendar), mine=mine,
-        can_claim=workable and task.assignee is None,
-        can_release=workable and task.assignee is not None and (mine or actor.has("lead", "admin")),
-        can_complete=workable and (task.assignee is None or mine),
+        can_claim=tasks.may_claim(actor, task), can_release=tasks.may_release(actor, task),
+        can_complete=tasks.may_complete(actor, task, standing_in_for=standing_in_for),
         assignee_name=(names or {}).get(task.assignee or "", task.assignee) if task.assignee else None,
         standing_in=standing_in, escalation=escalation_text(task, offices, coordination))
 
