@@ -1,7 +1,7 @@
 """a designer's test case is marked on the instance
 
 Revision ID: c2d3e4f5a6b7
-Revises: b1c2d3e4f5a6
+Revises: e7c4a1f9d2b3
 Create Date: 2026-12-04 05:30:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'c2d3e4f5a6b7'
-down_revision = 'b1c2d3e4f5a6'
+down_revision = 'e7c4a1f9d2b3'
 branch_labels = None
 depends_on = None
 
