@@ -22,7 +22,7 @@ from app.instances.models import ProcessInstance
 from app.metrics import ESCALATIONS, REMINDERS
 from app.tasks.due import before
 from app.tasks.models import HumanTask
-from app.tasks.service import get_task
+from app.tasks.service import get_task, real_cases
 
 BATCH = 200
 
@@ -261,7 +261,7 @@ def overdue_summary(session: Session, *, actor: Principal, now: datetime) -> dic
         raise Forbidden("the overdue summary is for leads, supervisors and admins")
     # A literal 'open' lets PostgreSQL use the partial indexes on open tasks, also in a generic (prepared) plan.
     scope = [HumanTask.municipality_id == actor.municipality_id,
-             HumanTask.status == literal("open", literal_execute=True)]
+             HumanTask.status == literal("open", literal_execute=True), real_cases()]
     if not actor.has("supervisor", "admin"):
         scope.append(HumanTask.office_id.in_(actor.office_ids or {-1}))
     per_office = _per_office(session, actor.municipality_id, scope, now)

@@ -72,16 +72,19 @@ def index():
     status = status if status in INSTANCE_STATUSES else ""
     process = request.args.get("prozess", "").strip()
     key = request.args.get("aktenzeichen", "").strip()
+    tests = request.args.get("testfaelle", "")
+    tests = tests if tests in ("ohne", "nur") else ""
     page = max(request.args.get("seite", 1, type=int) or 1, 1)
     rows, total = instances.list_instances(db.session(), actor=actor, status=status or None,
                                            process_key=process or None, business_key=key or None, limit=PAGE_SIZE,
-                                           offset=(page - 1) * PAGE_SIZE)
+                                           offset=(page - 1) * PAGE_SIZE,
+                                           is_test={"ohne": False, "nur": True}.get(tests))
     latest, _ = definitions.list_definitions(db.session(), actor=actor, latest_only=True, limit=500)
     return render_template("cases/index.html", rows=rows, total=total, page=page,
                            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
                            definitions=_definitions_by_id({r.definition_id for r in rows}),
                            processes=sorted(latest, key=lambda d: d.name.casefold()), statuses=status_labels(),
-                           filters={"status": status, "prozess": process, "aktenzeichen": key})
+                           filters={"status": status, "prozess": process, "aktenzeichen": key, "testfaelle": tests})
 
 
 def _cancel_reason(instance: ProcessInstance, events: list[Any]) -> str | None:
