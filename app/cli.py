@@ -13,6 +13,7 @@ from app import create_app
 from app.audit.cli import audit as audit_group
 from app.audit.cli import privacy as privacy_group
 from app.cli_support import unit_of_work
+from app.deadlines.coverage import clocks_command
 from app.definitions.describe import describe_command
 from app.directory import service as directory
 from app.directory.models import User
@@ -201,6 +202,7 @@ cli.add_command(audit_group)
 cli.add_command(privacy_group)
 
 cli.add_command(describe_command)
+cli.add_command(clocks_command)
 
 from flask_migrate.cli import db as migrate_db  # noqa: E402 - `lotse db …` is Flask-Migrate's group
 

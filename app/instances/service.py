@@ -88,10 +88,12 @@ def get_instance(session: Session, *, actor: Principal, instance_id: int) -> Pro
 
 
 def list_instances(session: Session, *, actor: Principal, status: str | None = None, process_key: str | None = None,
-                   business_key: str | None = None, limit: int = 50,
-                   offset: int = 0) -> tuple[list[ProcessInstance], int]:
-    """Instances the caller may see, newest first."""
+                   business_key: str | None = None, limit: int = 50, offset: int = 0,
+                   is_test: bool | None = None) -> tuple[list[ProcessInstance], int]:
+    """Instances the caller may see, newest first (`is_test`: only test cases, or only real ones)."""
     query = visible_instances(select(ProcessInstance), actor)
+    if is_test is not None:
+        query = query.where(ProcessInstance.is_test.is_(is_test))
     if status:
         if status not in INSTANCE_STATUSES:
             raise Invalid(f"unknown status '{status}'; one of {', '.join(INSTANCE_STATUSES)}")

@@ -21,6 +21,11 @@ MUNICIPALITY_WIDE_READERS = ("supervisor", "admin")
 SORTS = {"due_at": HumanTask.due_at, "created_at": HumanTask.created_at, "id": HumanTask.id}
 
 
+def real_cases() -> ColumnElement[bool]:
+    """Tasks of real cases only: statistics and the heatmap leave designers' test cases out."""
+    return HumanTask.instance_id.not_in(select(ProcessInstance.id).where(ProcessInstance.is_test.is_(True)))
+
+
 def visible_tasks(query: Select, actor: Principal) -> Select:
     """Clerks and leads see their offices' tasks; supervisors and admins the whole municipality."""
     query = query.where(HumanTask.municipality_id == actor.municipality_id)

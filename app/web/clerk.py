@@ -30,6 +30,7 @@ from app.tasks.models import HumanTask
 from app.web import forms_render, task_views, unit_of_work
 from app.web.auth import current_principal, roles_required, safe_next
 from app.web.nav import NavItem, register_nav
+from app.web.people import label_people
 from app.web.ui import is_htmx
 
 bp = Blueprint("clerk", __name__, url_prefix="/aufgaben")
@@ -73,6 +74,7 @@ def inbox():
     rows, total = tasks.list_tasks(db.session(), actor=actor, now=now, sort_by="due_at", limit=PAGE_SIZE,
                                    offset=(page - 1) * PAGE_SIZE, standing_in_for=absent, **FILTERS[show])
     items = task_views.task_views(db.session(), rows, actor=actor, now=now)
+    label_people(db.session(), actor, items)
     overdue = sum(1 for item in items if item.overdue)
     names = display_names(db.session(), actor.municipality_id)
     return render_template("clerk/inbox.html", items=items, total=total, show=show, filters=_filter_labels(),
@@ -104,6 +106,7 @@ def _detail_context(task: HumanTask, *, values: dict[str, Any] | None = None, er
     errors = errors or {}
     fields = forms_render.form_fields(doc, values if values is not None else data, errors, raw=raw) if doc else []
     view = task_views.task_views(db.session(), [task], actor=actor, now=now)[0]
+    label_people(db.session(), actor, [view])
     return {"item": view, "instance": instance, "definition": definition, "form_doc": doc, "fields": fields,
             "entries": content.entries, "releases": release_views(content), "refusals": refusals(db.session(), task),
             "errors": errors, "form_error": errors.get(forms_render.FORM_ERROR),
@@ -201,6 +204,7 @@ def _claim_action(task_id: int, action: Callable, success: str):
     found = tasks.get_task(db.session(), actor=actor, task_id=task_id)
     if is_htmx():
         item = task_views.task_views(db.session(), [found], actor=actor, now=clock().now())[0]
+        label_people(db.session(), actor, [item])
         template = "clerk/_row.html" if request.form.get("ansicht") == "zeile" else "clerk/_claim.html"
         return render_template(template, item=item, message=message, category=category, oob=True), status
     flash(message, category)

@@ -4,13 +4,13 @@ Row triggers do not fire for TRUNCATE; these statement triggers do. Like the row
 application's own role; against the table owner the defence is the DML-only role setup (docs/auth.md,
 `lotse db create-roles`), under which the app can neither truncate nor disable triggers.
 
-Revision ID: c2d3e4f5a6b7
+Revision ID: f3a4b5c6d7e8
 Revises: d9e8f7a6b5c4
 Create Date: 2026-12-04 05:40:00
 """
 from alembic import op
 
-revision = 'c2d3e4f5a6b7'
+revision = 'f3a4b5c6d7e8'
 down_revision = 'd9e8f7a6b5c4'
 branch_labels = None
 depends_on = None
