@@ -58,6 +58,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     for key in ("ACCESS_LOG_RETENTION", "MESSAGE_EXPIRY"):
         if env.get(f"LOTSE_{key}"):
             config[key] = env[f"LOTSE_{key}"]
+    if env.get("LOTSE_METRICS_LOOPBACK"):
+        config["METRICS_LOOPBACK"] = env["LOTSE_METRICS_LOOPBACK"] not in ("0", "false", "no")
     for key in ("AUDIT_ANCHOR_KEY", "METRICS_TOKEN"):
         if env.get(f"LOTSE_{key}"):
             config[key] = env[f"LOTSE_{key}"]
