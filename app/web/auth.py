@@ -81,6 +81,24 @@ def _throttle() -> sessions.Throttle:
                              per_client=int(config.get("LOGIN_FAILURES_PER_CLIENT", 20)))
 
 
+def _directory_user(username: str, password: str) -> User | None:
+    """The account the configured LDAP directory vouches for (created or updated from its groups), or None."""
+    config = current_app.config.get("LDAP")
+    if not config:
+        return None
+    from app.directory.ldap_auth import DirectoryError, grants_from_config, ldap_identity, provision
+
+    try:
+        identity = ldap_identity(config, username, password)
+        if identity is None:
+            return None
+        return provision(db.session(), identity, grants_from_config(config.get("groups", {})), now=_clock().now())
+    except DirectoryError:
+        current_app.logger.exception("directory sign-in of %s failed", username)
+        db.session.rollback()
+        return None
+
+
 def sign_in(user: User) -> None:
     """Start a fresh session (and CSRF token) for a user whose credentials were checked."""
     language = session.get("lang")
@@ -151,7 +169,8 @@ def login():
             username, client, now = form.username.data.strip(), request.remote_addr or "unknown", _clock().now()
             wait = sessions.wait_seconds(db.session(), username=username, client=client, now=now, limits=_throttle())
             if wait is None:
-                user = verify_password(db.session(), username, form.password.data)
+                user = verify_password(db.session(), username, form.password.data) or _directory_user(
+                    username, form.password.data)
                 if user is not None:
                     sign_in(user)
                     return redirect(safe_next(request.args.get("next")) or start_url())
