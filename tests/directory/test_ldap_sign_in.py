@@ -66,8 +66,8 @@ def slapd(tmp_path_factory):
             for uid, name, password in (("e.meyer", "Erika Meyer", "Meyer-Passphrase-2026"),
                                         ("k.schulz", "Karl Schulz", "Schulz-Passphrase-2026")):
                 admin.add(f"uid={uid},{PEOPLE}", ["inetOrgPerson"],
-                          {"cn": name, "sn": name.split()[-1], "displayName": name, "mail": f"{uid}@musterstadt.example",
-                           "userPassword": password})
+                          {"cn": name, "sn": name.split()[-1], "displayName": name,
+                           "mail": f"{uid}@musterstadt.example", "userPassword": password})
             admin.add(ABH_CLERKS, ["groupOfNames"], {"cn": "abh-sachbearbeitung", "member": [f"uid=e.meyer,{PEOPLE}"]})
             admin.add(JC_LEADS, ["groupOfNames"], {"cn": "jobcenter-leitung", "member": [f"uid=k.schulz,{PEOPLE}"]})
             assert admin.result["description"] == "success", admin.result
