@@ -28,7 +28,7 @@ def test_the_auslaenderbehoerde_reads_only_what_the_p3_hand_off_released(pathway
         f"/api/instances/{case['id']}/audit").get_json(), ensure_ascii=False)
 
 
-def test_the_record_of_processing_lists_every_office(app, pathways, served):  # noqa: F811
+def test_the_record_of_processing_lists_every_office(app, pathways, served):  # noqa: F811 - fixtures
     page = sign_in(app, "admin").get("/datenschutz/verzeichnis")
     assert page.status_code == 200 and "§ 42a Abs. 3a SGB VIII" in page.get_data(as_text=True)
     assert sign_in(app, "abh").get("/datenschutz/verzeichnis").status_code in (302, 403)
@@ -47,14 +47,15 @@ def test_the_record_of_processing_lists_every_office(app, pathways, served):  # 
     assert "## Verantwortliche Stelle: Jugendamt" in markdown and "Löschfrist nach Fallende: P10Y" in markdown
 
 
-def test_the_consent_page_lists_a_persons_consents_and_records_a_withdrawal(app, api, casefile_world, served):
+def test_the_consent_page_lists_a_persons_consents_and_records_a_withdrawal(app, api, casefile_world, served):  # noqa: F811 - fixture
     deploy(api, _consent_model())
     case, done = _until_consent(api, "AZ-W-1", CONSENT)
     assert done.status_code == 200
     client = sign_in(app, "abh")
     page = client.get("/datenschutz/einwilligungen?fall=AZ-W-1").get_data(as_text=True)
     assert "KIM-Case-Management (Beratung und Begleitung)" in page and "Jobcenter" in page
-    consent_id = api.as_("abh").get("/api/consents", query_string={"business_key": "AZ-W-1"}).get_json()["items"][0]["id"]
+    listed = api.as_("abh").get("/api/consents", query_string={"business_key": "AZ-W-1"}).get_json()
+    consent_id = listed["items"][0]["id"]
     token = csrf(client, "/datenschutz/einwilligungen?fall=AZ-W-1")
     response = client.post(f"/datenschutz/einwilligungen/{consent_id}/widerruf",
                            data={"csrf_token": token, "fall": "AZ-W-1", "grund": "Anruf der Person"})
