@@ -14,21 +14,16 @@ from app.definitions.service import latest
 from app.directory.service import Principal
 from app.engine import runtime
 from app.errors import Forbidden, Invalid, NotFound
+from app.instances import messages
 from app.instances.access import visible_instances
 from app.instances.models import INSTANCE_STATUSES, Incident, ProcessInstance
 from app.tasks.models import HumanTask
-
-STARTERS = ("clerk", "lead", "designer", "admin", "system")
 
 
 def start_instance(session: Session, *, actor: Principal, process_key: str, business_key: str,
                    data: dict[str, Any] | None, clock: Clock, definition_id: int | None = None) -> ProcessInstance:
     """Start a case on the newest version of a process (or a given version) and run it to its first wait."""
-    if not actor.has(*STARTERS):
-        raise Forbidden("only clerks, designers and admins start cases")
-    business_key = (business_key or "").strip()
-    if not business_key:
-        raise Invalid("business_key (the case reference) is required", details={"fields": {"business_key": "required"}})
+    business_key = messages.check_start(actor, business_key)
     if definition_id is not None:
         definition = session.get(ProcessDefinition, definition_id)
         if definition is None or definition.municipality_id != actor.municipality_id:
@@ -37,17 +32,8 @@ def start_instance(session: Session, *, actor: Principal, process_key: str, busi
         definition = latest(session, actor.municipality_id, process_key)
         if definition is None:
             raise NotFound(f"no process with key '{process_key}' is deployed")
-    engine = orchestration.engine_for(definition)
-    with runtime.engine_clock(clock):
-        wf = engine.new_workflow(data or {})
-    instance = ProcessInstance(municipality_id=actor.municipality_id, definition_id=definition.id,
-                               business_key=business_key, status="running", state=engine.dump_state(wf),
-                               started_by=actor.username, started_at=clock.now())
-    session.add(instance)
-    session.flush()
-    orchestration.execute(session, instance, orchestration.Operation("start", data=data or {}), actor=actor,
-                          clock=clock, wf=wf)
-    return instance
+    return messages.start_case(session, actor=actor, definition=definition, business_key=business_key, data=data,
+                               clock=clock)
 
 
 def get_instance(session: Session, *, actor: Principal, instance_id: int) -> ProcessInstance:

@@ -83,7 +83,7 @@ def test_a_thrown_message_starts_the_receiving_pathway_with_the_same_business_ke
 
 def test_a_message_nobody_waits_for_yet_is_delivered_later(app, api, clock):
     from app.extensions import db
-    from app.instances.outbox import deliver_pending
+    from app.instances.messages import deliver_pending
 
     api.deploy("handoff_sender.bpmn")
     case = api.start("erstorientierung", "AZ-H2").get_json()
