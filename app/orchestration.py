@@ -10,23 +10,25 @@ app.instances.messages, which sits above this module.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app import workflow_cache
 from app.audit import service as audit
+from app.casefile import steps as casefile_steps
 from app.clock import Clock
 from app.deadlines import clocks as case_clocks
 from app.definitions.models import ProcessDefinition
 from app.directory.service import OfficeRef, Principal, find_office, forget_offices, office_ref, offices_of
-from app.engine import bounds, runtime, stepping
+from app.engine import bounds, join_merge, runtime, stepping
 from app.engine.expressions import ExpressionError
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, Invalid
+from app.instances.locks import LOCK_CASE, lock_case, lock_instance
 from app.instances.models import Incident, MessageWait, PendingMessage, ProcessInstance
 from app.tasks.due import compute_due_dates
 from app.tasks.models import HumanTask
@@ -51,6 +53,7 @@ class Operation:
     human_task_id: int | None = None
     data: dict[str, Any] | None = None
     message_name: str | None = None
+    categories: dict[str, str] | None = None  # field → data category (from the task's form)
 
     def to_json(self) -> dict[str, Any]:
         """JSON form for the incident row."""
@@ -77,36 +80,6 @@ def engine_for(definition: ProcessDefinition) -> runtime.EngineDefinition:
     return engine
 
 
-# The locked read of a case: its definition row comes in the same statement (a step needs it); `lock_case`
-# holds it so that `session.get` finds it. populate_existing: a row already in the session (read before the
-# lock) is refreshed from the locked read.
-_HELD_DEFINITIONS = "lotse_locked_definitions"
-LOCK_CASE = (select(ProcessInstance, ProcessDefinition)
-             .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-             .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
-_LOCK_BY_ID = LOCK_CASE.where(ProcessInstance.id == bindparam("instance_id"),
-                              ProcessInstance.municipality_id == bindparam("municipality_id"))
-
-
-def lock_instance(session: Session, instance_id: int, municipality_id: int) -> ProcessInstance:
-    """Load an instance FOR UPDATE (PostgreSQL); 404 when it is not in the caller's municipality."""
-    instance = lock_case(session, _LOCK_BY_ID, {"instance_id": instance_id, "municipality_id": municipality_id})
-    if instance is None:
-        raise NotFound(f"instance {instance_id} not found")
-    return instance
-
-
-def lock_case(session: Session, statement: Any, params: dict[str, Any]) -> ProcessInstance | None:
-    """Run a LOCK_CASE statement: the locked instance (None when no row matched), its definition held."""
-    row = session.execute(statement, params).first()
-    if row is None:
-        return None
-    instance, definition = row
-    # The session keeps only weak references to unchanged rows; held here, `session.get` finds it.
-    session.info.setdefault(_HELD_DEFINITIONS, {})[definition.id] = definition
-    return instance
-
-
 def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal, clock: Clock,
             wf: Any = None) -> Stepped:
     """Apply an operation and step the engine; on engine failure record an incident and raise.
@@ -124,10 +97,12 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     offices = _Offices(session, instance.municipality_id)
     events = case_clocks.events_for(session, instance, op, now=clock.now())
     try:
-        with runtime.engine_clock(clock), case_clocks.case_clocks(events, case_clocks.timer_clocks(definition)):
+        with (runtime.engine_clock(clock), case_clocks.case_clocks(events, case_clocks.timer_clocks(definition)),
+              join_merge.collecting() as conflicts):
             if wf is None:
                 wf = engine.restore(instance.state)
             before = runtime.Waits.of(wf)
+            consent = casefile_steps.consent_step(definition, wf, op.kind, op.engine_task_id, op.data, now=clock.now())
             _apply(wf, op)
             report = stepping.run_steps(wf, refresh_timers=op.kind == "timer")
             outgoing = runtime.thrown_messages(wf)
@@ -144,8 +119,12 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             f"step failed at element '{element_id}': {message} (incident {incident.id})",
             details={"incident_id": incident.id, "element_id": element_id, "instance_id": instance.id},
         ) from exc
+    step.conflicts, step.consent = conflicts, consent
     _write(session, instance, definition, step, actor=actor, op=op, offices=offices, now=clock.now())
     events.write()
+    from app.deadlines.pause import reconcile_model_pauses  # pause.py locks through this module
+
+    reconcile_model_pauses(session, instance, definition, now=clock.now())
     pending = _queue_messages(session, instance, outgoing, now=clock.now())
     _record_completion(session, instance, wf, actor=actor, now=clock.now())
     workflow_cache.offer(session, instance, definition_key, wf)
@@ -175,6 +154,8 @@ class _Step:
     state: str
     next_timer_at: datetime | None
     message_names: list[str]
+    conflicts: list[join_merge.Conflict] = field(default_factory=list)
+    consent: dict[str, Any] | None = None  # the variables of a consent step (lotse:recordsConsent) completed now
 
 
 def _settle(instance: ProcessInstance, definition: ProcessDefinition, engine: runtime.EngineDefinition, wf: Any,
@@ -254,23 +235,24 @@ def _needed(value: str | None, field: str) -> str:
 
 
 def _record_operation(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal,
-                      now: datetime, offices: _Offices) -> None:
+                      now: datetime, offices: _Offices, entry_id: int | None) -> None:
     mid = instance.municipality_id
+    fields: dict[str, Any] = {"fields": sorted((op.data or {}).keys())}
+    if entry_id is not None:
+        fields["entry_id"] = entry_id
     if op.kind == "start":
         audit.record(session, municipality_id=mid, kind="instance_started", actor=actor.audit_name, at=now,
                      instance=instance, details={"business_key": instance.business_key,
-                                                 "definition_id": instance.definition_id,
-                                                 "fields": sorted((op.data or {}).keys())}, payload=op.data)
+                                                 "definition_id": instance.definition_id, **fields}, payload=op.data)
     elif op.kind == "complete" and op.human_task_id is not None:
         task = session.get_one(HumanTask, op.human_task_id)
         task.status, task.completed_at, task.completed_by = "completed", now, actor.username
         audit.record(session, municipality_id=mid, kind="task_completed", actor=actor.audit_name, at=now,
                      instance=instance, office=offices.name(task.office_id), element_id=task.element_id,
-                     details={"task_id": task.id, "fields": sorted((op.data or {}).keys())}, payload=op.data)
+                     details={"task_id": task.id, **fields}, payload=op.data)
     elif op.kind == "message":
         audit.record(session, municipality_id=mid, kind="message_correlated", actor=actor.audit_name, at=now,
-                     instance=instance, details={"message": op.message_name,
-                                                 "fields": sorted((op.data or {}).keys())}, payload=op.data)
+                     instance=instance, details={"message": op.message_name, **fields}, payload=op.data)
 
 
 def _describe_failure(exc: Exception) -> tuple[str | None, str]:
@@ -311,10 +293,14 @@ def _write(session: Session, instance: ProcessInstance, definition: ProcessDefin
         for task in cancelled:
             task.status, task.completed_at = "cancelled", now
     session.add_all(step.created)
-    if step.created:
+    entry = casefile_steps.new_entry(session, instance, definition, op, actor=actor, now=now)
+    if step.created or entry is not None:
         session.flush()
 
-    _record_operation(session, instance, op, actor=actor, now=now, offices=offices)
+    _record_operation(session, instance, op, actor=actor, now=now, offices=offices,
+                      entry_id=entry.id if entry is not None else None)
+    if step.consent is not None:
+        casefile_steps.record_consent(session, instance, step.consent, entry=entry, actor=actor, now=now)
     for timer_id in step.report.fired_timers:
         audit.record(session, municipality_id=mid, kind="timer_fired", actor="system", at=now,
                      instance=instance, element_id=timer_id)
@@ -331,6 +317,7 @@ def _write(session: Session, instance: ProcessInstance, definition: ProcessDefin
                      instance=instance, office=offices.name(task.office_id), element_id=task.element_id,
                      details={"task_id": task.id, "name": task.name,
                               "due_at": task.due_at.isoformat() if task.due_at else None})
+    casefile_steps.after_step(session, instance, definition, created=step.created, conflicts=step.conflicts, now=now)
 
     instance.state = step.state
     instance.next_timer_at = step.next_timer_at
@@ -378,11 +365,20 @@ def _new_human_task(instance: ProcessInstance, definition: ProcessDefinition, re
                      business_key=instance.business_key, office_id=office.id if office else None,
                      status="open", form_key=info.get("form_key"), calendar=info.get("calendar"),
                      legal_source=info.get("legal_source"), created_at=now, due_at=due_at,
-                     follow_up_at=follow_up_at, remind_at=remind_at)
+                     follow_up_at=follow_up_at, remind_at=remind_at,
+                     assignee=_assignee(info.get("assignee"), ready.data))
     if legal is not None:
         task.due_from, task.due_from_label, task.legal, task.against = (legal.due_from, legal.due_from_label,
                                                                          legal.legal, legal.against)
     return task
+
+
+def _assignee(raw: str | None, data: dict[str, Any]) -> str | None:
+    """camunda:assignee: a username, or ${variable} naming one in the case data (else the office queue)."""
+    if not raw or not raw.startswith(("${", "#{")):
+        return raw
+    value = data.get(raw[2:-1].strip())
+    return value.strip()[:64] if isinstance(value, str) and value.strip() else None
 
 
 def _sync_message_waits(session: Session, instance: ProcessInstance, names: list[str]) -> None:
@@ -409,5 +405,18 @@ def office_name(session: Session, office_id: int | None) -> str | None:
     return office.name if office else None
 
 
-__all__ = ["Operation", "IncidentRaised", "Stepped", "execute", "lock_instance", "lock_case", "LOCK_CASE", "engine_for",
-           "raise_incident", "resolve_office", "clear_instance_waits", "office_name", "find_office"]
+__all__ = [
+    "LOCK_CASE",
+    "IncidentRaised",
+    "Operation",
+    "Stepped",
+    "clear_instance_waits",
+    "engine_for",
+    "execute",
+    "find_office",
+    "lock_case",
+    "lock_instance",
+    "office_name",
+    "raise_incident",
+    "resolve_office",
+]

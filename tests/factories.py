@@ -77,10 +77,12 @@ class ApiCaller:
         """PATCH JSON with the user's token."""
         return self.client.patch(path, json=json or {}, headers=self._headers(), **kwargs)
 
-    def upload(self, path: str, content: bytes, filename: str = "model.bpmn"):
-        """multipart upload of one file in field `file`."""
-        return self.client.post(path, data={"file": (io.BytesIO(content), filename)}, headers=self._headers(),
-                                content_type="multipart/form-data")
+    def upload(self, path: str, content: bytes, filename: str = "model.bpmn", confirm: bool = True):
+        """multipart upload of one file in field `file` (models: confirming lanes without office, missing forms)."""
+        data = {"file": (io.BytesIO(content), filename)}
+        if confirm and path.endswith("/definitions"):
+            data["confirm"] = "true"
+        return self.client.post(path, data=data, headers=self._headers(), content_type="multipart/form-data")
 
     def deploy(self, name: str) -> dict[str, Any]:
         """Deploy a BPMN fixture from tests/bpmn as the designer; assert it was accepted."""
@@ -98,3 +100,17 @@ class ApiCaller:
         response = self.get("/api/tasks", query_string=params)
         assert response.status_code == 200, response.get_json()
         return response.get_json()["items"]
+
+
+def case_variables(instance_id: int) -> dict[str, Any]:
+    """The engine's variables of a case (what gateways and scripts see; people see entries through the read rule)."""
+    from app import orchestration
+    from app.definitions.models import ProcessDefinition
+    from app.engine import runtime
+    from app.extensions import db
+    from app.instances.models import ProcessInstance
+
+    db.session.expire_all()
+    instance = db.session.get(ProcessInstance, instance_id)
+    definition = db.session.get(ProcessDefinition, instance.definition_id)
+    return runtime.workflow_data(orchestration.engine_for(definition).restore(instance.state))

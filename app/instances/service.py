@@ -12,17 +12,20 @@ from app.clock import Clock
 from app.definitions.models import ProcessDefinition
 from app.definitions.service import latest
 from app.directory.service import Principal
-from app.engine import runtime
 from app.errors import Forbidden, Invalid, NotFound
 from app.instances import messages
 from app.instances.access import visible_instances
-from app.instances.models import INSTANCE_STATUSES, Incident, ProcessInstance
+from app.instances.models import INSTANCE_STATUSES, Incident, PendingMessage, ProcessInstance
 from app.tasks.models import HumanTask
 
 
 def start_instance(session: Session, *, actor: Principal, process_key: str, business_key: str,
-                   data: dict[str, Any] | None, clock: Clock, definition_id: int | None = None) -> ProcessInstance:
-    """Start a case on the newest version of a process (or a given version) and run it to its first wait."""
+                   data: dict[str, Any] | None, clock: Clock, definition_id: int | None = None,
+                   co_start: bool = True) -> ProcessInstance:
+    """Start a case on the newest version of a process (or a given version) and run it to its first wait.
+
+    In a collaboration, the other pools that start without trigger start too (co_start).
+    """
     business_key = messages.check_start(actor, business_key)
     if definition_id is not None:
         definition = session.get(ProcessDefinition, definition_id)
@@ -32,8 +35,31 @@ def start_instance(session: Session, *, actor: Principal, process_key: str, busi
         definition = latest(session, actor.municipality_id, process_key)
         if definition is None:
             raise NotFound(f"no process with key '{process_key}' is deployed")
-    return messages.start_case(session, actor=actor, definition=definition, business_key=business_key, data=data,
-                               clock=clock)
+    instance = messages.start_case(session, actor=actor, definition=definition, business_key=business_key,
+                                   data=data, clock=clock)
+    if co_start:
+        _start_collaboration(session, actor=actor, definition=definition, business_key=business_key, clock=clock,
+                             first=instance)
+    return instance
+
+
+def _start_collaboration(session: Session, *, actor: Principal, definition: ProcessDefinition, business_key: str,
+                         clock: Clock, first: ProcessInstance) -> None:
+    """The other pools of a collaboration that start without trigger join the case (same business key)."""
+    started = [first.id]
+    for key in definition.summary.get("co_starts", []):
+        partner = latest(session, actor.municipality_id, key)
+        if partner is None:
+            continue
+        try:
+            started.append(start_instance(session, actor=actor, process_key=key, business_key=business_key,
+                                          data=None, clock=clock, definition_id=partner.id, co_start=False).id)
+        except orchestration.IncidentRaised as exc:  # that pool's case has an incident; the first one runs on
+            started.append(exc.details["instance_id"])
+    # Messages thrown before their receiver existed reach it now, not at the scheduler's next round.
+    for message in session.scalars(select(PendingMessage).where(PendingMessage.status == "pending",
+                                                                PendingMessage.source_instance_id.in_(started))):
+        messages.deliver(session, message, clock=clock)
 
 
 def get_instance(session: Session, *, actor: Principal, instance_id: int) -> ProcessInstance:
@@ -46,10 +72,12 @@ def get_instance(session: Session, *, actor: Principal, instance_id: int) -> Pro
 
 
 def list_instances(session: Session, *, actor: Principal, status: str | None = None, process_key: str | None = None,
-                   business_key: str | None = None, limit: int = 50,
-                   offset: int = 0) -> tuple[list[ProcessInstance], int]:
-    """Instances the caller may see, newest first."""
+                   business_key: str | None = None, limit: int = 50, offset: int = 0,
+                   is_test: bool | None = None) -> tuple[list[ProcessInstance], int]:
+    """Instances the caller may see, newest first (`is_test`: only test cases, or only real ones)."""
     query = visible_instances(select(ProcessInstance), actor)
+    if is_test is not None:
+        query = query.where(ProcessInstance.is_test.is_(is_test))
     if status:
         if status not in INSTANCE_STATUSES:
             raise Invalid(f"unknown status '{status}'; one of {', '.join(INSTANCE_STATUSES)}")
@@ -67,16 +95,13 @@ def list_instances(session: Session, *, actor: Principal, status: str | None = N
 
 
 def instance_details(session: Session, instance: ProcessInstance) -> dict[str, Any]:
-    """Status, definition, active tasks, open incidents and current data of an instance."""
+    """Status, definition, active tasks and open incidents of an instance (its content: app/casefile/access.py)."""
     definition = session.get_one(ProcessDefinition, instance.definition_id)
-    engine = orchestration.engine_for(definition)
-    wf = engine.restore(instance.state)
     tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                          HumanTask.status == "open").order_by(HumanTask.id)))
     incidents = list(session.scalars(select(Incident).where(Incident.instance_id == instance.id,
                                                             Incident.status == "open")))
-    return {"definition": definition, "active_tasks": tasks, "incidents": incidents,
-            "data": runtime.workflow_data(wf)}
+    return {"definition": definition, "active_tasks": tasks, "incidents": incidents}
 
 
 CANCELLERS = ("supervisor", "admin")

@@ -12,7 +12,7 @@ from app.audit import service as audit
 from app.clock import Clock
 from app.directory.service import Principal
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.forms.service import validate_submission
+from app.forms.service import checked_submission
 from app.instances import messages
 from app.instances.models import ProcessInstance
 from app.tasks.models import TASK_STATUSES, HumanTask
@@ -20,6 +20,11 @@ from app.tasks.substitutes import take_over_as_substitute
 
 MUNICIPALITY_WIDE_READERS = ("supervisor", "admin")
 SORTS = {"due_at": HumanTask.due_at, "created_at": HumanTask.created_at, "id": HumanTask.id}
+
+
+def real_cases() -> ColumnElement[bool]:
+    """Tasks of real cases only: statistics and the heatmap leave designers' test cases out."""
+    return HumanTask.instance_id.not_in(select(ProcessInstance.id).where(ProcessInstance.is_test.is_(True)))
 
 
 def visible_tasks(query: Select, actor: Principal) -> Select:
@@ -205,10 +210,13 @@ def complete_and_follow(session: Session, *, actor: Principal, task_id: int, dat
     if task.assignee is not None and task.assignee != actor.username:
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     data = data or {}
+    categories = None
     if task.form_key:
-        data = validate_submission(session, municipality_id=task.municipality_id, form_key=task.form_key, data=data)
+        data, categories = checked_submission(session, municipality_id=task.municipality_id, form_key=task.form_key,
+                                              data=data)
     stepped = messages.step(session, instance, orchestration.Operation(
-        "complete", engine_task_id=task.engine_task_id, human_task_id=task.id, data=data), actor=actor, clock=clock)
+        "complete", engine_task_id=task.engine_task_id, human_task_id=task.id, data=data, categories=categories),
+        actor=actor, clock=clock)
     # When no other task of the case stayed open through the step, its open tasks are the ones it created.
     following = stepped.open_tasks if stepped.open_tasks is not None else next_tasks(session, task)
     return task, following

@@ -5,19 +5,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
-from app.audit.access import record_read
 from app.audit.export import FORMATS as EXPORT_FORMATS
 from app.audit.service import instance_events, payloads_by_hash
 from app.audit.verify import verify_instance
+from app.casefile.access import read_case
+from app.casefile.views import conflicts_for
+from app.deadlines import pause as pausing
 from app.deadlines import service as deadlines
 from app.definitions import service as definitions
 from app.definitions.models import ProcessDefinition
 from app.engine.calendar import BERLIN
-from app.errors import Conflict, Forbidden
+from app.errors import Conflict, Forbidden, Invalid
 from app.extensions import db
 from app.instances import incidents as incident_service
 from app.instances import service as instances
@@ -62,16 +73,19 @@ def index():
     status = status if status in INSTANCE_STATUSES else ""
     process = request.args.get("prozess", "").strip()
     key = request.args.get("aktenzeichen", "").strip()
+    tests = request.args.get("testfaelle", "")
+    tests = tests if tests in ("ohne", "nur") else ""
     page = max(request.args.get("seite", 1, type=int) or 1, 1)
     rows, total = instances.list_instances(db.session(), actor=actor, status=status or None,
                                            process_key=process or None, business_key=key or None, limit=PAGE_SIZE,
-                                           offset=(page - 1) * PAGE_SIZE)
+                                           offset=(page - 1) * PAGE_SIZE,
+                                           is_test={"ohne": False, "nur": True}.get(tests))
     latest, _ = definitions.list_definitions(db.session(), actor=actor, latest_only=True, limit=500)
     return render_template("cases/index.html", rows=rows, total=total, page=page,
                            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
                            definitions=_definitions_by_id({r.definition_id for r in rows}),
                            processes=sorted(latest, key=lambda d: d.name.casefold()), statuses=status_labels(),
-                           filters={"status": status, "prozess": process, "aktenzeichen": key})
+                           filters={"status": status, "prozess": process, "aktenzeichen": key, "testfaelle": tests})
 
 
 def _cancel_reason(instance: ProcessInstance, events: list[Any]) -> str | None:
@@ -107,6 +121,9 @@ def _case_context(instance_id: int, **extra: Any) -> dict[str, Any]:
         "done_count": sum(1 for m in marks if m["kind"] == "done"), "cancel_reason": _cancel_reason(instance, events),
         "due_errors": {}, "due_values": {}, "integrity": verify_instance(db.session(), instance),
     }
+    # The case file through the read rule, which writes the access log.
+    context["case_file"] = read_case(db.session(), actor=actor, instance=instance, action="instance_detail", at=now)
+    context["conflicts"] = conflicts_for(db.session(), actor=actor, instance=instance)
     context.update(extra)
     return context
 
@@ -120,10 +137,7 @@ def _local_input(moment: datetime | None) -> str:
 @roles_required(*CASE_ROLES)
 def case(instance_id: int):
     """A case: status, its path on the diagram, open tasks, incidents and the audit trail in words."""
-    context = _case_context(instance_id)
-    # Reading a case is logged for data-protection control, as the API does.
-    record_read(db.session(), reader=current_principal(), action="instance_detail", at=clock().now(),
-                instance_id=instance_id)
+    context = _case_context(instance_id)  # reads the case file through the read rule, which logs the read
     return render_template("cases/case.html", **context)
 
 
@@ -234,4 +248,47 @@ def move_due(instance_id: int, task_id: int):
         return redirect(url_for("cases.case", instance_id=instance_id), 303)
     flash(gettext("The deadline of “%(task)s” is now %(due)s.", task=task.name,
                   due=due.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M")), "success")
+    return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
+
+
+def _open_task_of(instance_id: int, task_id: int) -> HumanTask:
+    instances.get_instance(db.session(), actor=current_principal(), instance_id=instance_id)
+    task = db.session.get(HumanTask, task_id)
+    if task is None or task.instance_id != instance_id:
+        abort(404)
+    return task
+
+
+@bp.post("/<int:instance_id>/aufgaben/<int:task_id>/hemmung")
+@roles_required("lead", "supervisor", "admin")
+def pause_due(instance_id: int, task_id: int):
+    """Pause a task's deadline (Hemmung or Unterbrechung) with a reason; audited."""
+    task = _open_task_of(instance_id, task_id)
+    try:
+        pausing.pause(db.session(), actor=current_principal(), task_id=task_id, mode=request.form.get("art", ""),
+                      reason=request.form.get("grund", ""), clock=clock())
+    except (Conflict, Forbidden, Invalid) as exc:
+        unit_of_work.discard()
+        flash(gettext("Please give a reason for pausing the deadline.") if isinstance(exc, Invalid)
+              else gettext("You may not change this deadline.") if isinstance(exc, Forbidden)
+              else gettext("The deadline was not paused: it is paused already or the task is no longer open."), "error")
+        return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
+    flash(gettext("The deadline of “%(task)s” is paused.", task=task.name), "success")
+    return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
+
+
+@bp.post("/<int:instance_id>/aufgaben/<int:task_id>/fortsetzen")
+@roles_required("lead", "supervisor", "admin")
+def resume_due(instance_id: int, task_id: int):
+    """Let a paused deadline run again; audited."""
+    task = _open_task_of(instance_id, task_id)
+    try:
+        pausing.resume(db.session(), actor=current_principal(), task_id=task_id, clock=clock())
+    except (Conflict, Forbidden) as exc:
+        unit_of_work.discard()
+        flash(gettext("You may not change this deadline.") if isinstance(exc, Forbidden)
+              else gettext("The deadline was not resumed: it is not paused or the task is no longer open."), "error")
+        return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
+    flash(gettext("The deadline of “%(task)s” runs again, now due %(due)s.", task=task.name,
+                  due=task.due_at.astimezone(BERLIN).strftime("%d.%m.%Y") if task.due_at else "—"), "success")
     return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)

@@ -48,6 +48,8 @@ class TaskView:
     assignee_name: str | None = None
     standing_in: bool = False  # assigned to an absent clerk the viewer stands in for
     escalation: str | None = None  # "eskaliert an Amtsleitung Sozialamt (Stufe 1) am 05.03.2026, 01:00"
+    is_test: bool = False  # a designer's test case
+    person: str | None = None  # "Amina Haddad, * 17.04.1991" where the viewer may read it (app.web.people)
 
     @property
     def claimed_by_other(self) -> bool:
@@ -60,14 +62,14 @@ def office_names(session: Session, municipality_id: int) -> dict[int, str]:
     return {office.id: office.name for office in list_offices(session, municipality_id)}
 
 
-def process_names(session: Session, tasks: list[HumanTask]) -> dict[int, str]:
-    """Instance id → process name (with version) for the given tasks, in one query."""
+def process_names(session: Session, tasks: list[HumanTask]) -> dict[int, tuple[str, bool]]:
+    """Instance id → (process name, whether it is a test case) for the given tasks, in one query."""
     ids = {t.instance_id for t in tasks}
     if not ids:
         return {}
-    rows = session.execute(select(ProcessInstance.id, ProcessDefinition.name).join(
+    rows = session.execute(select(ProcessInstance.id, ProcessDefinition.name, ProcessInstance.is_test).join(
         ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id).where(ProcessInstance.id.in_(ids)))
-    return dict(rows.all())
+    return {instance_id: (name, bool(is_test)) for instance_id, name, is_test in rows}
 
 
 def task_view(task: HumanTask, *, actor: Principal, now: datetime, process: str, offices: dict[int, str],
@@ -120,9 +122,14 @@ def task_views(session: Session, tasks: list[HumanTask], *, actor: Principal, no
     absent = standing_in_for(session, actor, now)
     coordination = coordination_office(session, actor.municipality_id, offices) if any(
         t.second_escalated_at for t in tasks) else None
-    return [task_view(t, actor=actor, now=now, process=processes.get(t.instance_id, t.process_key),
-                      offices=offices, names=names, standing_in_for=absent, coordination=coordination)
-            for t in tasks]
+    views = []
+    for t in tasks:
+        process, is_test = processes.get(t.instance_id, (t.process_key, False))
+        view = task_view(t, actor=actor, now=now, process=process, offices=offices, names=names,
+                         standing_in_for=absent, coordination=coordination)
+        view.is_test = is_test
+        views.append(view)
+    return views
 
 
 @lru_cache(maxsize=64)
