@@ -26,6 +26,7 @@ EVENT_KINDS = (
     # The case file (app/casefile): hand-offs, conflicts at joins, consents, restriction.
     "data_released", "data_release_refused", "data_conflict", "consent_recorded", "consent_withdrawn",
     "data_restricted", "message_refused",
+    "login_throttled", "password_changed", "directory_sign_in",
 )
 ACCESS_ACTIONS = ("task_detail", "instance_detail", "audit_trail", "audit_export")
 
