@@ -22,6 +22,7 @@ EVENT_KINDS = (
     "timer_fired", "message_correlated", "message_sent", "incident_raised", "incident_retried", "escalated",
     "reminder_sent", "due_date_changed", "task_reassigned", "erased", "retention_changed", "user_created",
     "user_changed", "user_deactivated", "role_granted", "role_revoked", "token_created", "token_revoked",
+    "instance_migrated",
 )
 ACCESS_ACTIONS = ("task_detail", "instance_detail", "audit_trail", "audit_export")
 
