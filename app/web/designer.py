@@ -69,6 +69,7 @@ def _report(data: bytes, filename: str, problems: list[dict[str, Any]]) -> dict[
              "lang": "de" if german_ui else "en"}
             for number, p in enumerate(problems, start=1)]
     return {"filename": filename, "problems": rows, "shown": REPORT_SHOWN, "drawing": drawing,
+            "needs_confirmation": any(p.get("code") == "confirm" for p in problems),
             "marks": diagram.problem_marks(problems)}
 
 

@@ -36,6 +36,7 @@ def test_a_task_without_office_or_form_needs_the_designers_confirmation(app, wor
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "Braucht Ihre Bestätigung" in html and "gibt_es_nicht" in html and "keinem Posteingang" in html
+    assert "Einige Probleme brauchen nur Ihre Bestätigung" in html
     assert 'name="bestaetigen"' in html
     assert upload(designer, unknown, confirm=True).status_code == 303
 
