@@ -95,3 +95,15 @@ def test_the_documented_worker_completes_and_fails_jobs(api):
     assert [t["element_id"] for t in first["active_tasks"]] == ["Pruefen"]
     second = api.as_("super").get(f"/api/instances/{cases[1]['id']}").get_json()
     assert second["active_tasks"] == [] and second["status"] == "running"
+
+
+def test_a_cancelled_case_leaves_no_job_behind(api, session):
+    from sqlalchemy import func, select
+
+    from app.external.models import ExternalJob
+
+    [case] = _setup(api)
+    [job] = fetch(api)
+    assert api.as_("super").post(f"/api/instances/{case['id']}/cancel", {"reason": "Test"}).status_code == 200
+    assert session.scalar(select(func.count()).select_from(ExternalJob)) == 0
+    assert api.as_("admin").post(f"/api/external-task/{job['id']}/complete", {"workerId": "w1"}).status_code == 404
