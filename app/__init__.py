@@ -76,6 +76,7 @@ def _instance_secret(instance_path: str) -> str:
 def _import_models() -> None:
     """Import every model module so metadata (and Alembic autogenerate) sees all tables."""
     from app.audit import models as _audit  # noqa: F401
+    from app.casefile import models as _casefile  # noqa: F401
     from app.deadlines import models as _deadlines  # noqa: F401
     from app.definitions import models as _definitions  # noqa: F401
     from app.directory import models as _directory  # noqa: F401

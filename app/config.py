@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "RETENTION_SECONDS": 3600,
     "ACCESS_LOG_PRUNE_SECONDS": 86400,
     "ACCESS_LOG_RETENTION": "P6M",  # § 79 Abs. 4 SGB X anchors six months for retrieval logs
+    "MESSAGE_EXPIRY": "P7D",  # an undeliverable message between cases expires after this long
 }
 
 
@@ -53,8 +54,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     for key in ("AUDIT_SEAL_SECONDS", "RETENTION_SECONDS", "ACCESS_LOG_PRUNE_SECONDS"):
         if env.get(f"LOTSE_{key}"):
             config[key] = float(env[f"LOTSE_{key}"])
-    if env.get("LOTSE_ACCESS_LOG_RETENTION"):
-        config["ACCESS_LOG_RETENTION"] = env["LOTSE_ACCESS_LOG_RETENTION"]
+    for key in ("ACCESS_LOG_RETENTION", "MESSAGE_EXPIRY"):
+        if env.get(f"LOTSE_{key}"):
+            config[key] = env[f"LOTSE_{key}"]
     if env.get("LOTSE_EMBEDDED_SCHEDULER"):
         config["EMBEDDED_SCHEDULER"] = env["LOTSE_EMBEDDED_SCHEDULER"] not in ("0", "false", "no")
     return config

@@ -240,7 +240,7 @@ def _p4_scenarios(d: Driver) -> None:
     d.start("MS-2026-0121", PEOPLE[11])
     d.do("MS-2026-0121", "p1_fall_anlegen", name="Gashi", vorname="Arben")
     d.do("MS-2026-0121", "p5_zweck", ds_sperrgrund="Gesundheitsdaten (Art. 9 DSGVO)",
-         ds_datenkategorien=["Stammdaten", "Gesundheitsdaten"])
+         ds_datenkategorien=["Stammdaten", "Gesundheit"])
     d.do("MS-2026-0121", "p5_aufklaerung")
 
 

@@ -14,11 +14,12 @@ ANSWERS: dict[str, dict[str, Any]] = {
     # P5 Einwilligung & Datenfreigabe
     "p5_zweck": {"ds_zweck": "KIM-Case-Management (Beratung und Begleitung)",
                  "ds_empfaenger": ["Sozialamt", "Jobcenter", "Kommunales Integrationszentrum"],
-                 "ds_datenkategorien": ["Stammdaten", "Aufenthaltsstatus", "Leistungsdaten"],
+                 "ds_datenkategorien": ["Stammdaten", "Aufenthalt", "Leistungen"],
                  "ds_rechtsgrundlage": "keine (Einwilligung nötig)", "ds_sperrgrund": "keiner"},
     "p5_aufklaerung": {"ds_sprache": "Arabisch", "ds_dolmetschung": True, "ds_info_zweck": True,
-                       "ds_info_folgen": True, "ds_info_widerruf": True, "ds_einwilligung": "erteilt",
-                       "ds_form": "schriftlich", "ds_erteilt_am": "2026-03-03", "ds_gueltig_bis": "2027-03-03"},
+                       "ds_info_empfaenger": True, "ds_info_folgen": True, "ds_info_widerruf": True,
+                       "ds_einwilligung": "erteilt", "ds_erteilt_durch": "Amina Haddad", "ds_form": "schriftlich",
+                       "ds_erteilt_am": "2026-03-03", "ds_gueltig_bis": "2027-03-03"},
     "p5_dsk_pruefung": {"ds_pruefung": "bestätigt",
                         "ds_pruefung_begruendung": "Ausdrückliche, schriftliche Einwilligung je Zweck liegt vor."},
     # P1 Ankommen & Erstorientierung

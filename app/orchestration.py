@@ -9,7 +9,7 @@ written nothing; it is recorded as an incident.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from app import workflow_cache
 from app.audit import service as audit
+from app.casefile import steps as casefile_steps
 from app.clock import Clock
 from app.deadlines import clocks as case_clocks
 from app.definitions.models import ProcessDefinition
 from app.directory.service import OfficeRef, Principal, find_office, forget_offices, office_ref, offices_of
-from app.engine import bounds, runtime, stepping
+from app.engine import bounds, join_merge, runtime, stepping
 from app.engine.expressions import ExpressionError
 from app.errors import Conflict, Invalid, NotFound
 from app.instances import outbox
@@ -51,6 +52,7 @@ class Operation:
     human_task_id: int | None = None
     data: dict[str, Any] | None = None
     message_name: str | None = None
+    categories: dict[str, str] | None = None  # field → data category (from the task's form)
 
     def to_json(self) -> dict[str, Any]:
         """JSON form for the incident row."""
@@ -122,10 +124,12 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     offices = _Offices(session, instance.municipality_id)
     events = case_clocks.events_for(session, instance, op, now=clock.now())
     try:
-        with runtime.engine_clock(clock), case_clocks.case_clocks(events, case_clocks.timer_clocks(definition)):
+        with (runtime.engine_clock(clock), case_clocks.case_clocks(events, case_clocks.timer_clocks(definition)),
+              join_merge.collecting() as conflicts):
             if wf is None:
                 wf = engine.restore(instance.state)
             before = runtime.Waits.of(wf)
+            consent = casefile_steps.consent_step(definition, wf, op.kind, op.engine_task_id, op.data, now=clock.now())
             _apply(wf, op)
             report = stepping.run_steps(wf, refresh_timers=op.kind == "timer")
             outgoing = runtime.thrown_messages(wf)
@@ -142,8 +146,12 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             f"step failed at element '{element_id}': {message} (incident {incident.id})",
             details={"incident_id": incident.id, "element_id": element_id, "instance_id": instance.id},
         ) from exc
+    step.conflicts, step.consent = conflicts, consent
     _write(session, instance, definition, step, actor=actor, op=op, offices=offices, now=clock.now())
     events.write()
+    from app.deadlines.pause import reconcile_model_pauses  # pause.py locks through this module
+
+    reconcile_model_pauses(session, instance, definition, now=clock.now())
     pending = _queue_messages(session, instance, outgoing, now=clock.now())
     _record_completion(session, instance, wf, actor=actor, now=clock.now())
     workflow_cache.offer(session, instance, definition_key, wf)
@@ -174,6 +182,8 @@ class _Step:
     state: str
     next_timer_at: datetime | None
     message_names: list[str]
+    conflicts: list[join_merge.Conflict] = field(default_factory=list)
+    consent: dict[str, Any] | None = None  # the variables of a consent step (lotse:recordsConsent) completed now
 
 
 def _settle(instance: ProcessInstance, definition: ProcessDefinition, engine: runtime.EngineDefinition, wf: Any,
@@ -253,23 +263,24 @@ def _needed(value: str | None, field: str) -> str:
 
 
 def _record_operation(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal,
-                      now: datetime, offices: _Offices) -> None:
+                      now: datetime, offices: _Offices, entry_id: int | None) -> None:
     mid = instance.municipality_id
+    fields: dict[str, Any] = {"fields": sorted((op.data or {}).keys())}
+    if entry_id is not None:
+        fields["entry_id"] = entry_id
     if op.kind == "start":
         audit.record(session, municipality_id=mid, kind="instance_started", actor=actor.audit_name, at=now,
                      instance=instance, details={"business_key": instance.business_key,
-                                                 "definition_id": instance.definition_id,
-                                                 "fields": sorted((op.data or {}).keys())}, payload=op.data)
+                                                 "definition_id": instance.definition_id, **fields}, payload=op.data)
     elif op.kind == "complete" and op.human_task_id is not None:
         task = session.get_one(HumanTask, op.human_task_id)
         task.status, task.completed_at, task.completed_by = "completed", now, actor.username
         audit.record(session, municipality_id=mid, kind="task_completed", actor=actor.audit_name, at=now,
                      instance=instance, office=offices.name(task.office_id), element_id=task.element_id,
-                     details={"task_id": task.id, "fields": sorted((op.data or {}).keys())}, payload=op.data)
+                     details={"task_id": task.id, **fields}, payload=op.data)
     elif op.kind == "message":
         audit.record(session, municipality_id=mid, kind="message_correlated", actor=actor.audit_name, at=now,
-                     instance=instance, details={"message": op.message_name,
-                                                 "fields": sorted((op.data or {}).keys())}, payload=op.data)
+                     instance=instance, details={"message": op.message_name, **fields}, payload=op.data)
 
 
 def _describe_failure(exc: Exception) -> tuple[str | None, str]:
@@ -310,10 +321,14 @@ def _write(session: Session, instance: ProcessInstance, definition: ProcessDefin
         for task in cancelled:
             task.status, task.completed_at = "cancelled", now
     session.add_all(step.created)
-    if step.created:
+    entry = casefile_steps.new_entry(session, instance, definition, op, actor=actor, now=now)
+    if step.created or entry is not None:
         session.flush()
 
-    _record_operation(session, instance, op, actor=actor, now=now, offices=offices)
+    _record_operation(session, instance, op, actor=actor, now=now, offices=offices,
+                      entry_id=entry.id if entry is not None else None)
+    if step.consent is not None:
+        casefile_steps.record_consent(session, instance, step.consent, entry=entry, actor=actor, now=now)
     for timer_id in step.report.fired_timers:
         audit.record(session, municipality_id=mid, kind="timer_fired", actor="system", at=now,
                      instance=instance, element_id=timer_id)
@@ -330,6 +345,7 @@ def _write(session: Session, instance: ProcessInstance, definition: ProcessDefin
                      instance=instance, office=offices.name(task.office_id), element_id=task.element_id,
                      details={"task_id": task.id, "name": task.name,
                               "due_at": task.due_at.isoformat() if task.due_at else None})
+    casefile_steps.after_step(session, instance, definition, created=step.created, conflicts=step.conflicts, now=now)
 
     instance.state = step.state
     instance.next_timer_at = step.next_timer_at
@@ -420,5 +436,18 @@ def office_name(session: Session, office_id: int | None) -> str | None:
     return office.name if office else None
 
 
-__all__ = ["Operation", "IncidentRaised", "Stepped", "execute", "lock_instance", "lock_case", "LOCK_CASE", "engine_for",
-           "raise_incident", "resolve_office", "clear_instance_waits", "office_name", "find_office"]
+__all__ = [
+    "LOCK_CASE",
+    "IncidentRaised",
+    "Operation",
+    "Stepped",
+    "clear_instance_waits",
+    "engine_for",
+    "execute",
+    "find_office",
+    "lock_case",
+    "lock_instance",
+    "office_name",
+    "raise_incident",
+    "resolve_office",
+]

@@ -100,3 +100,17 @@ class ApiCaller:
         response = self.get("/api/tasks", query_string=params)
         assert response.status_code == 200, response.get_json()
         return response.get_json()["items"]
+
+
+def case_variables(instance_id: int) -> dict[str, Any]:
+    """The engine's variables of a case (what gateways and scripts see; people see entries through the read rule)."""
+    from app import orchestration
+    from app.definitions.models import ProcessDefinition
+    from app.engine import runtime
+    from app.extensions import db
+    from app.instances.models import ProcessInstance
+
+    db.session.expire_all()
+    instance = db.session.get(ProcessInstance, instance_id)
+    definition = db.session.get(ProcessDefinition, instance.definition_id)
+    return runtime.workflow_data(orchestration.engine_for(definition).restore(instance.state))

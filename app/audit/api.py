@@ -17,8 +17,8 @@ from app.audit.schemas import (
     ErasureResultSchema,
     VerifyResultSchema,
 )
-from app.audit.service import instance_trail
 from app.audit.verify import verify_instance
+from app.casefile.access import read_trail
 from app.errors import Forbidden
 from app.extensions import db
 from app.instances.service import get_instance
@@ -60,9 +60,9 @@ class InstanceAuditExport(MethodView):
         """The trail of a case as JSONL (default) or CSV, the same records as GET …/audit; logged as an export."""
         actor = principal()
         instance = get_instance(db.session(), actor=actor, instance_id=instance_id)
-        records = [AuditEventSchema().dump(view) for view in instance_trail(db.session(), instance)]
-        access.record_read(db.session(), reader=actor, action="audit_export", at=clock().now(), instance_id=instance.id,
-                           details={"format": args["format"], "events": len(records)})
+        trail = read_trail(db.session(), actor=actor, instance=instance, action="audit_export", at=clock().now(),
+                           details={"format": args["format"]})
+        records = [AuditEventSchema().dump(view) for view in trail]
         response = current_app.response_class("".join(iter_text(records, args["format"])),
                                               mimetype=MIMETYPES[args["format"]])
         response.headers["Content-Disposition"] = (f'attachment; filename="instance-{instance.id}-audit.'

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app import orchestration
 from app.audit import service as audit
 from app.audit.models import AuditPayload
+from app.casefile.models import CaseEntry
 from app.clock import Clock
 from app.definitions.models import ProcessDefinition
 from app.directory.service import Principal
@@ -93,6 +94,9 @@ def erase_instance(session: Session, instance: ProcessInstance, *, actor: str, a
             message.status = WITHDRAWN
         message.payload = {}
     _wipe_engine_data(session, instance)
+    for entry in session.scalars(select(CaseEntry).where(CaseEntry.instance_id == instance.id,
+                                                         CaseEntry.erased_at.is_(None))):
+        entry.fields, entry.erased_at = {}, at
     for incident in session.scalars(select(Incident).where(Incident.instance_id == instance.id)):
         incident.operation = {k: v for k, v in incident.operation.items() if k != "data"}
     instance.erased_at = at

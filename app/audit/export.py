@@ -23,6 +23,8 @@ from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventSchema
 from app.audit.service import event_view, payloads_by_hash
 from app.audit.verify import Problem, Report, check_chain
+from app.casefile.access import PayloadFilter
+from app.directory.service import Principal
 
 FORMATS = ("jsonl", "csv")
 MIMETYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
@@ -51,8 +53,13 @@ def count_events(session: Session, *, municipality_id: int | None = None, instan
 
 
 def iter_records(session: Session, *, municipality_id: int | None = None, instance_id: int | None = None,
-                 since: datetime | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
-    """Events as API records, chain by chain (municipality chain first), fetched `batch` rows at a time."""
+                 since: datetime | None = None, batch: int = 500,
+                 reader: Principal | None = None) -> Iterator[dict[str, Any]]:
+    """Events as API records, chain by chain (municipality chain first), fetched `batch` rows at a time.
+
+    With a `reader` (a person downloading), case content goes through the case file's read rule.
+    """
+    cut = PayloadFilter(session, reader) if reader is not None else None
     query = _filtered(select(AuditEvent), municipality_id=municipality_id, instance_id=instance_id, since=since)
     query = query.order_by(AuditEvent.municipality_id, AuditEvent.instance_id.asc().nulls_first(),
                            AuditEvent.seq).execution_options(yield_per=batch)
@@ -66,7 +73,8 @@ def iter_records(session: Session, *, municipality_id: int | None = None, instan
         for mid, wanted in hashes.items():
             payloads.update(payloads_by_hash(session, mid, wanted))
         for event in events:
-            yield schema.dump(event_view(event, payloads))
+            view = event_view(event, payloads)
+            yield schema.dump(cut(view) if cut is not None else view)
 
 
 # A byte order mark before the CSV header: spreadsheet programs (Excel in particular) then read the file as

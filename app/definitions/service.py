@@ -16,6 +16,7 @@ from app.definitions.models import ProcessDefinition
 from app.directory.service import Principal, list_offices
 from app.engine.model import ModelInvalid, ParsedModel, Problem
 from app.engine.parsing import parse_bpmn
+from app.engine.parsing_casefile import CasefileFacts, facts_of
 from app.engine.problem_texts import german
 from app.engine.runtime import EngineDefinition
 from app.errors import Forbidden, Invalid, NotFound
@@ -72,6 +73,20 @@ def _summary(parsed: ParsedModel, office_names: set[str]) -> dict[str, Any]:
     }
 
 
+def _casefile_facts(parsed: ParsedModel) -> CasefileFacts:
+    """Hand-offs, senders, lanes and retention of the model and the processes it calls; ModelInvalid on problems."""
+    facts = facts_of(parsed)
+    if facts.retention:
+        try:
+            parse_retention(facts.retention.strip().upper())
+        except Invalid as exc:
+            facts.problems.append(Problem(parsed.main_process_id, f"lotse:retention: {exc.message}", None, "property"))
+        facts.retention = facts.retention.strip().upper()
+    if facts.problems:
+        raise ModelInvalid(facts.problems)
+    return facts
+
+
 def problem_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
     """Problems as the API answers them: element id, line, code, and the message in English and German."""
     return [{**asdict(p), "message_de": german(p.message)} for p in problems]
@@ -112,13 +127,15 @@ def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock, max
         # A collaboration: every executable process no call activity calls is deployed, each as its own process.
         models = [parsed] + [parse_bpmn(data, resolve_called=resolve_called, max_bytes=max_bytes, process_id=pid)
                              for pid in parsed.participants if pid != parsed.main_process_id]
+        facts = [_casefile_facts(model) for model in models]
     except ModelInvalid as exc:
         raise model_invalid(exc.problems) from exc
     sha = hashlib.sha256(data).hexdigest()
     offices = {o.name.casefold() for o in list_offices(session, mid)}
     if not confirm:
         _require_confirmation(session, mid, models, offices, sha)
-    stored = [_store(session, actor, model, data, sha, offices, clock) for model in models]
+    stored = [_store(session, actor, model, casefile, data, sha, offices, clock)
+              for model, casefile in zip(models, facts, strict=True)]
     return stored[0][0], any(created for _, created in stored)
 
 
@@ -146,8 +163,8 @@ def _require_confirmation(session: Session, mid: int, models: list[ParsedModel],
         raise error
 
 
-def _store(session: Session, actor: Principal, parsed: ParsedModel, data: bytes, sha: str, offices: set[str],
-           clock: Clock) -> tuple[ProcessDefinition, bool]:
+def _store(session: Session, actor: Principal, parsed: ParsedModel, casefile: CasefileFacts, data: bytes, sha: str,
+           offices: set[str], clock: Clock) -> tuple[ProcessDefinition, bool]:
     """One process of an uploaded file as a new version of its key (unless the file is unchanged); audited."""
     mid = actor.municipality_id
     key = parsed.main_process_id
@@ -163,9 +180,9 @@ def _store(session: Session, actor: Principal, parsed: ParsedModel, data: bytes,
         name=parsed.process_name or key, dialect=parsed.dialect, sha256=sha,
         bpmn_xml=data.decode("utf-8", errors="replace"), normalized_xml=parsed.normalized_xml.decode(),
         spec_document=EngineDefinition.spec_document(parsed.dialect, parsed.spec, parsed.subprocess_specs),
-        summary=summary, deployed_by=actor.username, deployed_at=clock.now(),
-        # A new version of the same process keeps the retention period: it follows the kind of case.
-        retention=current.retention if current else None,
+        summary={**summary, "casefile": casefile.summary()}, deployed_by=actor.username, deployed_at=clock.now(),
+        # A new version keeps the retention period (it follows the kind of case) unless the model names one.
+        retention=casefile.retention or (current.retention if current else None),
     )
     session.add(definition)
     session.flush()

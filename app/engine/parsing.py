@@ -19,6 +19,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskIterator
 
+from app.engine import join_merge
 from app.engine.model import ModelInvalid, ParsedModel, Problem
 from app.engine.parsing_camunda import LotseCamundaParser
 from app.engine.parsing_extract import extract
@@ -40,7 +41,8 @@ Resolver = Callable[[str], "bytes | None"]
 
 
 def apply_engine_patches() -> None:
-    """Raise SpiffWorkflow's task-iterator max_depth so long loops do not stall silently (idempotent)."""
+    """Patch SpiffWorkflow (idempotent): a higher task-iterator max_depth (long loops do not stall silently), and
+    joins that apply each branch's changes instead of the last copy (app/engine/join_merge.py)."""
     with _patch_lock:
         for cls, shipped in _ITERATOR_DEFAULTS:
             init = cls.__init__
@@ -53,6 +55,7 @@ def apply_engine_patches() -> None:
             if current != shipped:
                 raise RuntimeError(f"unexpected {cls.__name__} defaults {current!r}; re-check the max_depth patch")
             init.__defaults__ = (current[0], PATCHED_MAX_DEPTH, *current[2:])
+        join_merge.apply()
 
 
 @functools.cache

@@ -13,6 +13,7 @@ from app.engine import parsing_clocks as clocks
 from app.engine import parsing_timers as timers
 from app.engine.juel_dates import date_expression_error
 from app.engine.model import Problem, TimerInfo, UserTaskInfo
+from app.engine.parsing_casefile import CASEFILE_PROPERTIES
 from app.engine.parsing_lint import BPMN_NS, NSMAP, camunda, local
 
 CALENDARS = ("kalendertage", "werktage-nrw")
@@ -23,7 +24,8 @@ DURATION_PROPERTIES = {"lotse:dueIn": "due_in", "lotse:remindBefore": "remind_be
                        "lotse:followUpIn": "follow_up_in"}
 TEXT_PROPERTIES = {"lotse:calendar": "calendar", "lotse:legalSource": "legal_source"}
 FORM_PROPERTIES = ("lotse:formKey", "formKey")
-KNOWN_PROPERTIES = {*DURATION_PROPERTIES, *TEXT_PROPERTIES, *clocks.CLOCK_PROPERTIES, "lotse:formKey"}
+KNOWN_PROPERTIES = {*DURATION_PROPERTIES, *TEXT_PROPERTIES, *clocks.CLOCK_PROPERTIES, "lotse:formKey",
+                    *CASEFILE_PROPERTIES}
 # Elements whose children run in their own SpiffWorkflow (sub)workflow spec.
 CONTAINERS = {"process", "subProcess", "transaction", "adHocSubProcess"}
 

@@ -282,6 +282,12 @@ def waiting_message_names(wf: BpmnWorkflow) -> list[str]:
     return sorted({d.name for _t, d in _pending(wf) if type(d).__name__ == "MessageEventDefinition" and d.name})
 
 
+def task_variables(wf: BpmnWorkflow, engine_id: str) -> tuple[str, dict[str, Any]] | None:
+    """(element id, data) of a task by engine id; None when the workflow has no such task."""
+    task = wf.get_task_from_id(UUID(engine_id))
+    return (task.task_spec.name, dict(task.data)) if task is not None else None
+
+
 def complete_user_task(wf: BpmnWorkflow, engine_id: str, data: dict[str, Any]) -> None:
     """Merge the submitted data into a READY user task and run it."""
     task = wf.get_task_from_id(UUID(engine_id))

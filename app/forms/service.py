@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.casefile.catalogue import categories
 from app.clock import Clock
 from app.directory.service import Principal
 from app.errors import Forbidden, Invalid
@@ -27,8 +28,7 @@ def normalize_form_key(raw: str | None) -> str | None:
         return None
     key = raw.strip().rsplit(":", 1)[-1].rsplit("/", 1)[-1]
     for suffix in (".json", ".form", ".html"):
-        if key.endswith(suffix):
-            key = key[: -len(suffix)]
+        key = key.removesuffix(suffix)
     return key or None
 
 
@@ -53,7 +53,31 @@ def parse_form_document(raw: bytes) -> dict[str, Any]:
     except SchemaError as exc:
         where = "/".join(map(str, exc.path)) or "root"
         raise Invalid(f"form '{key}': invalid JSON Schema at {where}: {exc.message}") from exc
+    check_categories(key, schema)
     return doc
+
+
+def check_categories(key: str, schema: dict[str, Any]) -> None:
+    """Every field of a form names a data category of the catalogue; 422 naming form and field otherwise."""
+    known = categories()
+    problems = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        category = prop.get("category") if isinstance(prop, dict) else None
+        if not category:
+            problems[name] = f"field '{name}' has no data category (set \"category\": one of {', '.join(known)})"
+        elif category not in known:
+            problems[name] = f"field '{name}' names the unknown data category '{category}' (one of {', '.join(known)})"
+    if problems:
+        raise Invalid(f"form '{key}': " + "; ".join(problems.values()), details={"form": key, "fields": problems})
+
+
+def field_categories(form: FormDefinition | None) -> dict[str, str]:
+    """Field name → data category of a deployed form (empty for no form)."""
+    if form is None:
+        return {}
+    properties = (form.schema.get("schema") or {}).get("properties") or {}
+    return {name: prop["category"] for name, prop in properties.items()
+            if isinstance(prop, dict) and prop.get("category")}
 
 
 def deploy_form(session: Session, *, actor: Principal, raw: bytes, clock: Clock) -> tuple[FormDefinition, bool]:
@@ -107,10 +131,16 @@ def field_errors(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, str]
 def validate_submission(session: Session, *, municipality_id: int, form_key: str,
                         data: dict[str, Any]) -> dict[str, Any]:
     """Validate task data against its form; 422 naming the fields. Unknown forms do not block work."""
+    return checked_submission(session, municipality_id=municipality_id, form_key=form_key, data=data)[0]
+
+
+def checked_submission(session: Session, *, municipality_id: int, form_key: str,
+                       data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """Validate as `validate_submission`; also the form's field categories (None when the form is unknown)."""
     form = latest_form(session, municipality_id, normalize_form_key(form_key) or form_key)
     if form is None:
-        return data
+        return data, None
     errors = field_errors(form.schema["schema"], data)
     if errors:
         raise Invalid("the form has errors in: " + ", ".join(sorted(errors)), details={"fields": errors})
-    return data
+    return data, field_categories(form)

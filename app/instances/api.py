@@ -5,8 +5,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api.common import clock, page, principal
-from app.audit.access import record_read
-from app.audit.service import instance_trail
+from app.casefile.access import case_content, read_case, read_trail
+from app.casefile.views import entry_record
 from app.definitions.models import ProcessDefinition
 from app.extensions import db
 from app.instances import incidents, messages, service
@@ -36,11 +36,15 @@ def _with_definition(instance):
     return instance
 
 
-def _detail(instance):
+def _detail(instance, actor, *, log: bool = True):
     details = service.instance_details(db.session(), instance)
     _with_definition(instance)
     instance.active_tasks = [present(t) for t in details["active_tasks"]]
-    instance.incidents, instance.data = details["incidents"], details["data"]
+    # A start answers with what the starter just sent (not a read of others' data): not logged.
+    content = (read_case(db.session(), actor=actor, instance=instance, action="instance_detail", at=clock().now())
+               if log else case_content(db.session(), actor=actor, instance=instance))
+    instance.incidents, instance.data = details["incidents"], content.data
+    instance.entries = [entry_record(view) for view in content.entries]
     return instance
 
 
@@ -60,8 +64,9 @@ class Instances(MethodView):
     @blp.alt_response(422, description="a failed first step (the case is kept with an incident)")
     def post(self, body):
         """Start a case on the newest version of a process."""
-        instance = service.start_instance(db.session(), actor=principal(), clock=clock(), **body)
-        return _detail(instance)
+        actor = principal()
+        instance = service.start_instance(db.session(), actor=actor, clock=clock(), **body)
+        return _detail(instance, actor, log=False)
 
 
 @blp.route("/instances/<int:instance_id>")
@@ -70,11 +75,10 @@ class InstanceItem(MethodView):
 
     @blp.response(200, InstanceDetailSchema)
     def get(self, instance_id):
-        """Status, active tasks, incidents and data of a case (the read is written to the access log)."""
+        """Status, active tasks, incidents, and the entries and data the caller may read (access-logged)."""
         actor = principal()
         instance = service.get_instance(db.session(), actor=actor, instance_id=instance_id)
-        record_read(db.session(), reader=actor, action="instance_detail", at=clock().now(), instance_id=instance.id)
-        return _detail(instance)
+        return _detail(instance, actor)
 
 
 @blp.route("/instances/<int:instance_id>/cancel")
@@ -96,11 +100,10 @@ class InstanceAudit(MethodView):
 
     @blp.response(200, AuditPageSchema)
     def get(self, instance_id):
-        """All audit events of a case in chain order, with their payloads (the read is access-logged)."""
+        """All audit events of a case in chain order; payloads only as far as the caller may read them (logged)."""
         actor = principal()
         instance = service.get_instance(db.session(), actor=actor, instance_id=instance_id)
-        events = instance_trail(db.session(), instance)
-        record_read(db.session(), reader=actor, action="audit_trail", at=clock().now(), instance_id=instance.id)
+        events = read_trail(db.session(), actor=actor, instance=instance, action="audit_trail", at=clock().now())
         return page(events, len(events))
 
 

@@ -14,7 +14,8 @@ from app.clock import Clock
 from app.db_types import UTCDateTime
 from app.extensions import Model
 
-PENDING_FOR = timedelta(days=90)
+# How long an undeliverable message waits before it expires (LOTSE_MESSAGE_EXPIRY overrides it).
+PENDING_FOR = timedelta(days=7)
 
 
 class PendingMessage(Model):
@@ -43,8 +44,10 @@ def deliver(session: Session, message: PendingMessage, *, clock: Clock) -> bool:
 
     actor = system_principal(message.municipality_id)
     try:
+        # A message starts only a process that was deployed when it arrived, never a later model.
         result = correlate(session, actor=actor, name=message.name, business_key=message.business_key,
-                           payload=message.payload, clock=clock, exclude_instance_id=message.source_instance_id)
+                           payload=message.payload, clock=clock, exclude_instance_id=message.source_instance_id,
+                           arrived_at=message.created_at)
     except IncidentRaised as exc:
         result = {"instance_id": exc.details["instance_id"]}
     except (NotFound, Conflict):
@@ -55,10 +58,11 @@ def deliver(session: Session, message: PendingMessage, *, clock: Clock) -> bool:
     return True
 
 
-def deliver_pending(session: Session, *, clock: Clock, limit: int = 200) -> int:
+def deliver_pending(session: Session, *, clock: Clock, limit: int = 200, expire_after: timedelta | None = None) -> int:
     """Scheduler job: retry pending messages (oldest first), expire old ones; commits per message."""
     delivered = 0
     now = clock.now()
+    expire_after = expire_after or PENDING_FOR
     ids = list(session.scalars(select(PendingMessage.id).where(PendingMessage.status == "pending")
                                .order_by(PendingMessage.id).limit(limit)))
     for message_id in ids:
@@ -68,7 +72,7 @@ def deliver_pending(session: Session, *, clock: Clock, limit: int = 200) -> int:
         if message is None:
             session.rollback()
             continue
-        if message.created_at < now - PENDING_FOR:
+        if message.created_at < now - expire_after:
             message.status = "expired"
         elif deliver(session, message, clock=clock):
             delivered += 1

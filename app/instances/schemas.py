@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from app.api.common import PageArgs
 from app.audit.schemas import AuditEventSchema, AuditPageSchema  # noqa: F401 - re-exported for the instance API
+from app.casefile.views import EntrySchema
 from app.tasks.schemas import TaskSchema
 
 
@@ -47,11 +48,12 @@ class InstanceSchema(Schema):
 
 
 class InstanceDetailSchema(InstanceSchema):
-    """A case with its active tasks, incidents and data."""
+    """A case with its active tasks, incidents, and the entries (and their fold) the caller may read."""
 
     active_tasks = fields.List(fields.Nested(TaskSchema))
     incidents = fields.List(fields.Nested(IncidentSchema))
-    data = fields.Dict()
+    data = fields.Dict(metadata={"description": "the case data as the caller may read it (fold of the entries)"})
+    entries = fields.List(fields.Nested(EntrySchema))
 
 
 class InstancePageSchema(Schema):

@@ -88,10 +88,12 @@ def get_instance(session: Session, *, actor: Principal, instance_id: int) -> Pro
 
 
 def list_instances(session: Session, *, actor: Principal, status: str | None = None, process_key: str | None = None,
-                   business_key: str | None = None, limit: int = 50,
-                   offset: int = 0) -> tuple[list[ProcessInstance], int]:
-    """Instances the caller may see, newest first."""
+                   business_key: str | None = None, limit: int = 50, offset: int = 0,
+                   is_test: bool | None = None) -> tuple[list[ProcessInstance], int]:
+    """Instances the caller may see, newest first (`is_test`: only test cases, or only real ones)."""
     query = visible_instances(select(ProcessInstance), actor)
+    if is_test is not None:
+        query = query.where(ProcessInstance.is_test.is_(is_test))
     if status:
         if status not in INSTANCE_STATUSES:
             raise Invalid(f"unknown status '{status}'; one of {', '.join(INSTANCE_STATUSES)}")
@@ -109,26 +111,32 @@ def list_instances(session: Session, *, actor: Principal, status: str | None = N
 
 
 def instance_details(session: Session, instance: ProcessInstance) -> dict[str, Any]:
-    """Status, definition, active tasks, open incidents and current data of an instance."""
+    """Status, definition, active tasks and open incidents of an instance (its content: app/casefile/access.py)."""
     definition = session.get_one(ProcessDefinition, instance.definition_id)
-    engine = orchestration.engine_for(definition)
-    wf = engine.restore(instance.state)
     tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                          HumanTask.status == "open").order_by(HumanTask.id)))
     incidents = list(session.scalars(select(Incident).where(Incident.instance_id == instance.id,
                                                             Incident.status == "open")))
-    return {"definition": definition, "active_tasks": tasks, "incidents": incidents,
-            "data": runtime.workflow_data(wf)}
+    return {"definition": definition, "active_tasks": tasks, "incidents": incidents}
+
+
+CANCELLERS = ("supervisor", "admin")
+ENDED = ("completed", "cancelled")
+
+
+def may_cancel(actor: Principal, instance: ProcessInstance) -> bool:
+    """Whether `cancel_instance` would cancel the case now (supervisors and admins; a case not yet ended)."""
+    return actor.has(*CANCELLERS) and instance.status not in ENDED
 
 
 def cancel_instance(session: Session, *, actor: Principal, instance_id: int, clock: Clock,
                     reason: str | None = None) -> ProcessInstance:
     """Cancel a running case (supervisors and admins); its open tasks are withdrawn."""
     get_instance(session, actor=actor, instance_id=instance_id)
-    if not actor.has("supervisor", "admin"):
+    if not actor.has(*CANCELLERS):
         raise Forbidden("only supervisors and admins cancel cases")
     instance = orchestration.lock_instance(session, instance_id, actor.municipality_id)
-    if instance.status in ("completed", "cancelled"):
+    if instance.status in ENDED:
         from app.errors import Conflict
         raise Conflict(f"instance {instance_id} is already {instance.status}")
     definition = session.get_one(ProcessDefinition, instance.definition_id)

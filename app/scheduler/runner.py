@@ -13,6 +13,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from app.audit.jobs import add_jobs as add_audit_jobs
+from app.audit.retention import parse_retention
 from app.clock import SystemClock
 from app.deadlines.service import run_deadline_jobs
 from app.extensions import db
@@ -56,7 +57,8 @@ def tick(app: Flask, scheduler: BaseScheduler | None = None) -> None:
         fired = fire_due_timers(db.session(), clock=app.extensions["lotse_clock"])
         if fired:
             log.info("fired timers of %d instance(s)", len(fired))
-        delivered = deliver_pending(db.session(), clock=app.extensions["lotse_clock"])
+        delivered = deliver_pending(db.session(), clock=app.extensions["lotse_clock"],
+                                    expire_after=parse_retention(app.config["MESSAGE_EXPIRY"]))
         if delivered:
             log.info("delivered %d pending message(s)", delivered)
         run = run_deadline_jobs(db.session(), clock=app.extensions["lotse_clock"],

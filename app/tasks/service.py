@@ -12,13 +12,18 @@ from app.audit import service as audit
 from app.clock import Clock
 from app.directory.service import Principal
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.forms.service import validate_submission
+from app.forms.service import checked_submission
 from app.instances.models import ProcessInstance
 from app.tasks.assign import take_over_as_substitute
 from app.tasks.models import TASK_STATUSES, HumanTask
 
 MUNICIPALITY_WIDE_READERS = ("supervisor", "admin")
 SORTS = {"due_at": HumanTask.due_at, "created_at": HumanTask.created_at, "id": HumanTask.id}
+
+
+def real_cases() -> ColumnElement[bool]:
+    """Tasks of real cases only: statistics and the heatmap leave designers' test cases out."""
+    return HumanTask.instance_id.not_in(select(ProcessInstance.id).where(ProcessInstance.is_test.is_(True)))
 
 
 def visible_tasks(query: Select, actor: Principal) -> Select:
@@ -100,10 +105,38 @@ def _may_see(actor: Principal, task: HumanTask) -> bool:
     return actor.has(*MUNICIPALITY_WIDE_READERS) or task.office_id in actor.office_ids
 
 
-def _may_work(actor: Principal, task: HumanTask) -> bool:
+def may_work(actor: Principal, task: HumanTask) -> bool:
+    """Clerks and leads of the task's office (and admins) work on it: claim, release, complete."""
     if actor.has("admin"):
         return True
     return actor.has("clerk", "lead") and task.office_id in actor.office_ids
+
+
+def _may_take_from(actor: Principal, task: HumanTask) -> bool:
+    """Who may release a task someone holds: its holder, a lead or an admin."""
+    return task.assignee == actor.username or actor.has("lead", "admin")
+
+
+def may_claim(actor: Principal, task: HumanTask) -> bool:
+    """Whether `claim` would take the task for the actor now (an open task nobody holds)."""
+    return task.status == "open" and may_work(actor, task) and task.assignee is None
+
+
+def may_release(actor: Principal, task: HumanTask) -> bool:
+    """Whether `unclaim` would give the task back to the office queue now."""
+    return (task.status == "open" and may_work(actor, task) and task.assignee is not None
+            and _may_take_from(actor, task))
+
+
+def may_complete(actor: Principal, task: HumanTask, *, standing_in_for: tuple[str, ...] = ()) -> bool:
+    """Whether `complete` would accept the actor's answer now: an open task nobody else holds.
+
+    `standing_in_for` names the absent clerks the actor substitutes today (app.directory.absence): their tasks
+    the actor completes "in Vertretung".
+    """
+    holder_away = task.assignee is not None and task.assignee in standing_in_for
+    return (task.status == "open" and may_work(actor, task)
+            and (task.assignee in (None, actor.username) or holder_away))
 
 
 # The case is found through the task's primary key in a scalar subquery, so both lookups are by primary key
@@ -123,7 +156,7 @@ def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[
     task = session.get(HumanTask, task_id, populate_existing=True)  # re-read under the lock
     if task is None or not _may_see(actor, task):
         raise NotFound(f"task {task_id} not found")
-    if not _may_work(actor, task):
+    if not may_work(actor, task):
         raise Forbidden("only clerks and leads of the task's office work on it")
     if task.status != "open":
         raise Conflict(f"task {task_id} is already {task.status}")
@@ -151,7 +184,7 @@ def unclaim(session: Session, *, actor: Principal, task_id: int, clock: Clock) -
     task, instance = _lock_for_action(session, actor, task_id)
     if task.assignee is None:
         return task
-    if task.assignee != actor.username and not actor.has("lead", "admin"):
+    if not _may_take_from(actor, task):
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     old = task.assignee
     task.assignee = None
@@ -176,10 +209,13 @@ def complete_and_follow(session: Session, *, actor: Principal, task_id: int, dat
     if task.assignee is not None and task.assignee != actor.username:
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     data = data or {}
+    categories = None
     if task.form_key:
-        data = validate_submission(session, municipality_id=task.municipality_id, form_key=task.form_key, data=data)
+        data, categories = checked_submission(session, municipality_id=task.municipality_id, form_key=task.form_key,
+                                              data=data)
     stepped = orchestration.execute(session, instance, orchestration.Operation(
-        "complete", engine_task_id=task.engine_task_id, human_task_id=task.id, data=data), actor=actor, clock=clock)
+        "complete", engine_task_id=task.engine_task_id, human_task_id=task.id, data=data, categories=categories),
+        actor=actor, clock=clock)
     # When no other task of the case stayed open through the step, its open tasks are the ones it created.
     following = stepped.open_tasks if stepped.open_tasks is not None else next_tasks(session, task)
     return task, following

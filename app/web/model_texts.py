@@ -46,6 +46,29 @@ def problem_kind(code: str | None) -> str:
     return _problem_kinds().get(code or "", gettext("Problem"))
 
 
+def callers_of(key: str, latest: list[Any]) -> list[str]:
+    """Names of the deployed processes (newest versions) whose call activities call this process."""
+    return sorted({d.name for d in latest if key in ((d.summary or {}).get("called_elements") or [])
+                   and d.key != key})
+
+
+def split_warnings(summary: dict[str, Any], callers: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """(real warnings, lanes resolved by the caller): in a process other processes call (or one this model calls), a
+    task in a lane that is no office goes to the calling task's office at run time (Lotse resolves the caller's
+    lane), so it is no warning."""
+    kept, resolved = [], []
+    for warning in summary.get("warnings") or []:
+        task = (summary.get("user_tasks") or {}).get(warning.get("element_id") or "") or {}
+        own = task.get("process_id") in ("", None, *(summary.get("processes") or []))
+        # A task of a process this model calls takes the calling task's office as well.
+        if task.get("lane") and (callers or not own):
+            if task["lane"] not in resolved:
+                resolved.append(task["lane"])
+            continue
+        kept.append(warning)
+    return kept, resolved
+
+
 def warning_text(warning: dict[str, Any], summary: dict[str, Any]) -> str:
     """A deployment warning (a user task whose lane names no office) as a sentence."""
     element_id = warning.get("element_id") or ""

@@ -1,7 +1,7 @@
 """external task jobs: lock, retries and incident of a case waiting at an external service task
 
 Revision ID: d7e8f9a0b1c2
-Revises: b1c2d3e4f5a6
+Revises: c2d3e4f5a6b7
 Create Date: 2026-12-04 06:05:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'd7e8f9a0b1c2'
-down_revision = 'b1c2d3e4f5a6'
+down_revision = 'c2d3e4f5a6b7'
 branch_labels = None
 depends_on = None
 

@@ -76,7 +76,9 @@ def test_hand_off_to_the_next_office_and_completion(api, clock):
     assert api.as_("jc").post(f"/api/tasks/{nxt['id']}/complete", {"data": {"bewilligt": True}}).status_code == 200
     detail = api.as_("super").get(f"/api/instances/{case['id']}").get_json()
     assert detail["status"] == "completed" and detail["active_tasks"] == []
-    assert detail["data"]["bewilligt"] is True
+    # Case content follows the read rule: the Jobcenter reads its own entry, the supervisor only metadata.
+    assert detail["data"] == {}
+    assert api.as_("jc").get(f"/api/instances/{case['id']}").get_json()["data"]["bewilligt"] is True
     trail = api.as_("super").get(f"/api/instances/{case['id']}/audit").get_json()["items"]
     kinds = [e["kind"] for e in trail]
     assert kinds == ["instance_started", "task_created", "task_completed", "gateway_decided", "task_created",

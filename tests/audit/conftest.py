@@ -38,8 +38,8 @@ def walk(api, business_key: str, *, applicant: str = "A. Beispiel", finish: bool
     return case
 
 
-def trail(api, instance_id: int, user: str = "super") -> list[dict]:
-    """The audit trail of a case as the API shows it."""
+def trail(api, instance_id: int, user: str = "abh") -> list[dict]:
+    """The audit trail of a case as the API shows it (to the Ausländerbehörde, which wrote its first entries)."""
     response = api.as_(user).get(f"/api/instances/{instance_id}/audit")
     assert response.status_code == 200, response.get_json()
     return response.get_json()["items"]

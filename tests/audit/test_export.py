@@ -26,7 +26,9 @@ def test_the_jsonl_export_of_an_instance_is_exactly_what_the_api_shows(app, api,
     result = _export(app, "--format", "jsonl", "--instance", str(case["id"]), "--output", str(target))
     assert "exported 7 event(s)" in result.output
     exported = list(read_jsonl(target.read_text(encoding="utf-8").splitlines()))
-    assert exported == trail(api, case["id"])
+    # The operator's export holds every payload; the Ausländerbehörde reads all but the Jobcenter's entry.
+    assert [dict(e, payload=None) if e["office"] == "Jobcenter" and e["kind"] == "task_completed" else e
+            for e in exported] == trail(api, case["id"])
     assert check_records(exported) == []
 
 

@@ -34,7 +34,8 @@ def test_recognition_switches_from_asylblg_to_sgb2_and_starts_language_and_work(
     cases = pathways.instances(KEY)
     assert set(cases) == {"p2_leistungsbezug", "p4_sprache_arbeit"}
     assert pathways.task(KEY, "p4_potenzialanalyse")["office"] == "Jobcenter"
-    p4 = pathways.api.as_("super").get(f"/api/instances/{cases['p4_sprache_arbeit']['id']}").get_json()
+    # the start payload is an entry of the Jobcenter (the lane of the message start): the Jobcenter reads it
+    p4 = pathways.api.as_("jc").get(f"/api/instances/{cases['p4_sprache_arbeit']['id']}").get_json()
     assert p4["data"]["aufenthaltsstatus"] == "Aufenthaltserlaubnis" and p4["data"]["rechtskreis"] == "SGB II"
 
     pathways.send("Arbeitsaufnahme", KEY, {"arbeitgeber": "Stadtwerke", "beschaeftigungsbeginn": "2026-06-01",

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from tests.factories import case_variables
+
 KEY = "MS-2026-0005"
 
 
@@ -11,8 +13,8 @@ def _open(pathways):
 
 
 def _release(pathways):
-    case = pathways.instances(KEY)["p1_ankommen"]
-    return pathways.api.as_("super").get(f"/api/instances/{case['id']}").get_json()["data"]
+    """The outcome P5 hands back to P1: variables the engine computed (no office's entry)."""
+    return case_variables(pathways.instances(KEY)["p1_ankommen"]["id"])
 
 
 def test_statutory_basis_needs_no_consent(pathways):

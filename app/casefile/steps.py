@@ -1,0 +1,74 @@
+"""What one engine step writes to the case file; called by app/orchestration.py inside the step's transaction.
+
+Before the engine runs: a consent step's submission is checked (`consent_step`). After it: the entry of the
+step's data (`new_entry`, one INSERT), the consent it documented (`record_consent`), and — once the new tasks
+have ids — conflicts at joins and the releases of hand-offs the new tasks declare (`after_step`).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.casefile import consents
+from app.casefile import service as casefile
+from app.casefile.models import CaseEntry
+from app.definitions.models import ProcessDefinition
+from app.directory.service import Principal
+from app.engine import runtime
+from app.engine.join_merge import Conflict
+from app.instances.models import ProcessInstance
+from app.tasks.models import HumanTask
+
+_ENTRY_KINDS = {"start": "start", "complete": "task", "message": "message"}
+
+
+def consent_step(definition: ProcessDefinition, wf: Any, op_kind: str, engine_task_id: str | None,
+                 data: dict[str, Any] | None, *, now: datetime) -> dict[str, Any] | None:
+    """For a completion of a consent step (lotse:recordsConsent): the variables with the submission, checked
+    (Invalid when the consent would be refused); None for every other step."""
+    recording = (definition.summary.get("casefile") or {}).get("records_consent") or []
+    if op_kind != "complete" or not recording or engine_task_id is None:
+        return None
+    found = runtime.task_variables(wf, engine_task_id)
+    if found is None or found[0] not in recording:
+        return None
+    consents.check_submission(found[1], data or {}, today=now.date())
+    return {**found[1], **(data or {})}
+
+
+def new_entry(session: Session, instance: ProcessInstance, definition: ProcessDefinition, op: Any, *,
+              actor: Principal, now: datetime) -> CaseEntry | None:
+    """The entry of an operation's data (start payload, form submission, message payload); added, not flushed."""
+    kind = _ENTRY_KINDS.get(op.kind)
+    if kind is None:
+        return None
+    task = session.get(HumanTask, op.human_task_id) if op.kind == "complete" and op.human_task_id else None
+    return casefile.new_entry(session, instance=instance, definition=definition, kind=kind, data=op.data,
+                              actor=actor, now=now, task=task, message_name=op.message_name,
+                              categories=op.categories)
+
+
+def record_consent(session: Session, instance: ProcessInstance, variables: dict[str, Any], *,
+                   entry: CaseEntry | None, actor: Principal, now: datetime) -> None:
+    """Put the consent a consent step documented into the register, for the office that took it."""
+    consents.record_from_step(session, instance=instance, variables=variables, actor=actor, now=now,
+                              office_id=entry.office_id if entry is not None else None)
+
+
+def after_step(session: Session, instance: ProcessInstance, definition: ProcessDefinition, *,
+               created: list[HumanTask], conflicts: list[Conflict], now: datetime) -> None:
+    """Record conflicting parallel changes (`data_conflict`) and release what the new tasks' hand-offs declare."""
+    for conflict in conflicts:
+        # The values are case content: kept in the erasable payload, not in the hashed details.
+        audit.record(session, municipality_id=instance.municipality_id, kind="data_conflict", actor="system", at=now,
+                     instance=instance, element_id=conflict.join_element_id,
+                     details={"key": conflict.key,
+                              "offices": [conflict.first.get("lane"), conflict.second.get("lane")],
+                              "elements": [conflict.first.get("element_id"), conflict.second.get("element_id")]},
+                     payload={"key": conflict.key, "first": conflict.first.get("value"),
+                              "second": conflict.second.get("value")})
+    if created:
+        casefile.release_for_tasks(session, instance=instance, definition=definition, tasks=created, now=now)
