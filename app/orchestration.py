@@ -394,8 +394,11 @@ def _sync_message_waits(session: Session, instance: ProcessInstance, names: list
 
 
 def clear_instance_waits(session: Session, instance: ProcessInstance) -> None:
-    """Forget message subscriptions and timers of an instance that ended."""
+    """Forget message subscriptions, external task jobs and timers of an instance that ended."""
+    from app.external.models import ExternalJob  # the jobs' lock state goes with the waits it belongs to
+
     session.execute(delete(MessageWait).where(MessageWait.instance_id == instance.id))
+    session.execute(delete(ExternalJob).where(ExternalJob.instance_id == instance.id))
     instance.next_timer_at = None
 
 
