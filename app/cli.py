@@ -12,6 +12,7 @@ from app import create_app
 from app.audit.cli import audit as audit_group
 from app.audit.cli import privacy as privacy_group
 from app.cli_support import unit_of_work
+from app.deadlines.coverage import clocks_command
 from app.definitions.describe import describe_command
 from app.directory import service as directory
 from app.errors import DomainError
@@ -184,6 +185,7 @@ cli.add_command(audit_group)
 cli.add_command(privacy_group)
 
 cli.add_command(describe_command)
+cli.add_command(clocks_command)
 
 
 def main() -> None:

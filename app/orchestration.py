@@ -149,6 +149,9 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     step.conflicts, step.consent = conflicts, consent
     _write(session, instance, definition, step, actor=actor, op=op, offices=offices, now=clock.now())
     events.write()
+    from app.deadlines.pause import reconcile_model_pauses  # pause.py locks through this module
+
+    reconcile_model_pauses(session, instance, definition, now=clock.now())
     pending = _queue_messages(session, instance, outgoing, now=clock.now())
     _record_completion(session, instance, wf, actor=actor, now=clock.now())
     workflow_cache.offer(session, instance, definition_key, wf)

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from app import orchestration
 from app.audit import service as audit
 from app.clock import Clock
+from app.deadlines.clocks import ends_at_day_end
+from app.deadlines.kinds import deadline_kind
 from app.deadlines.notifier import Message, Notifier
 from app.directory.models import Membership, Municipality, Office, User
 from app.directory.service import Principal
@@ -68,9 +70,21 @@ def _office(session: Session, task: HumanTask) -> Office | None:
 
 
 def _task_line(task: HumanTask) -> str:
-    due = _berlin(task.due_at) if task.due_at else "—"
+    due = "—"
+    if task.due_at:
+        # A legal clock ends with its day (24:00); only internal targets with a time of day show one.
+        due = task.due_at.astimezone(BERLIN).strftime("%d.%m.%Y") if ends_at_day_end(task.due_at) else _berlin(
+            task.due_at)
+    kind = deadline_kind(task)
+    marking = {"legal": " – gesetzliche Frist", "internal": " – interne Zielvorgabe"}.get(kind or "", "")
+    if kind == "legal" and task.against == "person":
+        marking += ", läuft gegen die Person"
     source = f" ({task.legal_source})" if task.legal_source else ""
-    return f"„{task.name}“ im Fall {task.business_key}, fällig {due}{source}"
+    # Notifications are written in German (no request locale in the deadline job).
+    since = f"; Frist läuft seit {task.due_from.strftime('%d.%m.%Y')}" if task.due_from else ""
+    if since and task.due_from_label:
+        since += f" ({task.due_from_label})"
+    return f"„{task.name}“ im Fall {task.business_key}, fällig {due}{marking}{source}{since}"
 
 
 @dataclass
@@ -87,10 +101,14 @@ def run_deadline_jobs(session: Session, *, clock: Clock, notifier: Notifier) -> 
     run = DeadlineRun()
     now = clock.now()
     run.reminded = _each(session, select(HumanTask.id).where(
-        HumanTask.status == "open", HumanTask.remind_at <= now, HumanTask.reminded_at.is_(None)),
+        HumanTask.status == "open", HumanTask.remind_at <= now, HumanTask.reminded_at.is_(None),
+        HumanTask.paused_at.is_(None)),
         lambda task, instance: _remind(session, task, instance, now, notifier))
     run.escalated = _each(session, select(HumanTask.id).where(
-        HumanTask.status == "open", HumanTask.due_at < now, HumanTask.escalated_at.is_(None)),
+        HumanTask.status == "open", HumanTask.due_at < now, HumanTask.escalated_at.is_(None),
+        # A clock running against the person (court deadline, title expiry) is not the office's lateness: the
+        # office is reminded before it ends (lotse:remindBefore) and the model says what follows (a timer).
+        or_(HumanTask.against.is_(None), HumanTask.against != "person")),
         lambda task, instance: _escalate(session, task, instance, now, notifier))
     for town in session.scalars(select(Municipality).where(Municipality.coordination_office_id.is_not(None),
                                                            Municipality.second_escalation_after.is_not(None))):

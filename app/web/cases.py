@@ -248,3 +248,53 @@ def move_due(instance_id: int, task_id: int):
     flash(gettext("The deadline of “%(task)s” is now %(due)s.", task=task.name,
                   due=due.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M")), "success")
     return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
+
+
+def _open_task_of(instance_id: int, task_id: int) -> HumanTask:
+    instances.get_instance(db.session(), actor=current_principal(), instance_id=instance_id)
+    task = db.session.get(HumanTask, task_id)
+    if task is None or task.instance_id != instance_id:
+        abort(404)
+    return task
+
+
+@bp.post("/<int:instance_id>/aufgaben/<int:task_id>/hemmung")
+@roles_required("lead", "supervisor", "admin")
+def pause_due(instance_id: int, task_id: int):
+    """Pause a task's deadline (Hemmung or Unterbrechung) with a reason; audited."""
+    from app.deadlines import pause as pausing
+    from app.errors import Invalid
+
+    task = _open_task_of(instance_id, task_id)
+    try:
+        pausing.pause(db.session(), actor=current_principal(), task_id=task_id, mode=request.form.get("art", ""),
+                      reason=request.form.get("grund", ""), clock=clock())
+        db.session.commit()
+    except (Conflict, Forbidden, Invalid) as exc:
+        db.session.rollback()
+        flash(gettext("Please give a reason for pausing the deadline.") if isinstance(exc, Invalid)
+              else gettext("You may not change this deadline.") if isinstance(exc, Forbidden)
+              else gettext("The deadline was not paused: it is paused already or the task is no longer open."), "error")
+        return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
+    flash(gettext("The deadline of “%(task)s” is paused.", task=task.name), "success")
+    return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
+
+
+@bp.post("/<int:instance_id>/aufgaben/<int:task_id>/fortsetzen")
+@roles_required("lead", "supervisor", "admin")
+def resume_due(instance_id: int, task_id: int):
+    """Let a paused deadline run again; audited."""
+    from app.deadlines import pause as pausing
+
+    task = _open_task_of(instance_id, task_id)
+    try:
+        pausing.resume(db.session(), actor=current_principal(), task_id=task_id, clock=clock())
+        db.session.commit()
+    except (Conflict, Forbidden) as exc:
+        db.session.rollback()
+        flash(gettext("You may not change this deadline.") if isinstance(exc, Forbidden)
+              else gettext("The deadline was not resumed: it is not paused or the task is no longer open."), "error")
+        return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
+    flash(gettext("The deadline of “%(task)s” runs again, now due %(due)s.", task=task.name,
+                  due=task.due_at.astimezone(BERLIN).strftime("%d.%m.%Y") if task.due_at else "—"), "success")
+    return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)

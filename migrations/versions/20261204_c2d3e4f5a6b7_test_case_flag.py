@@ -1,7 +1,7 @@
 """a designer's test case is marked on the instance
 
 Revision ID: c2d3e4f5a6b7
-Revises: e7c4a1f9d2b3
+Revises: d2e3f4a5b6c7
 Create Date: 2026-12-04 05:30:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'c2d3e4f5a6b7'
-down_revision = 'e7c4a1f9d2b3'
+down_revision = 'd2e3f4a5b6c7'
 branch_labels = None
 depends_on = None
 
