@@ -13,6 +13,7 @@ from app.audit.cli import audit as audit_group
 from app.audit.cli import privacy as privacy_group
 from app.casefile.records import records_command
 from app.cli_support import unit_of_work
+from app.deadlines.coverage import clocks_command
 from app.definitions.describe import describe_command
 from app.directory import service as directory
 from app.errors import DomainError
@@ -185,6 +186,7 @@ cli.add_command(audit_group)
 cli.add_command(privacy_group)
 
 cli.add_command(describe_command)
+cli.add_command(clocks_command)
 cli.add_command(records_command)
 
 

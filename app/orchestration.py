@@ -150,6 +150,9 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     step.conflicts, step.consent, step.anonymized = conflicts, consent, anonymized
     _write(session, instance, definition, step, actor=actor, op=op, offices=offices, now=clock.now())
     events.write()
+    from app.deadlines.pause import reconcile_model_pauses  # pause.py locks through this module
+
+    reconcile_model_pauses(session, instance, definition, now=clock.now())
     pending = _queue_messages(session, instance, outgoing, now=clock.now())
     _record_completion(session, instance, wf, actor=actor, now=clock.now())
     workflow_cache.offer(session, instance, definition_key, wf)
@@ -394,11 +397,20 @@ def _new_human_task(instance: ProcessInstance, definition: ProcessDefinition, re
                      business_key=instance.business_key, office_id=office.id if office else None,
                      status="open", form_key=info.get("form_key"), calendar=info.get("calendar"),
                      legal_source=info.get("legal_source"), created_at=now, due_at=due_at,
-                     follow_up_at=follow_up_at, remind_at=remind_at)
+                     follow_up_at=follow_up_at, remind_at=remind_at,
+                     assignee=_assignee(info.get("assignee"), ready.data))
     if legal is not None:
         task.due_from, task.due_from_label, task.legal, task.against = (legal.due_from, legal.due_from_label,
                                                                          legal.legal, legal.against)
     return task
+
+
+def _assignee(raw: str | None, data: dict[str, Any]) -> str | None:
+    """camunda:assignee: a username, or ${variable} naming one in the case data (else the office queue)."""
+    if not raw or not raw.startswith(("${", "#{")):
+        return raw
+    value = data.get(raw[2:-1].strip())
+    return value.strip()[:64] if isinstance(value, str) and value.strip() else None
 
 
 def _sync_message_waits(session: Session, instance: ProcessInstance, names: list[str]) -> None:

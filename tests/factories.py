@@ -77,10 +77,12 @@ class ApiCaller:
         """PATCH JSON with the user's token."""
         return self.client.patch(path, json=json or {}, headers=self._headers(), **kwargs)
 
-    def upload(self, path: str, content: bytes, filename: str = "model.bpmn"):
-        """multipart upload of one file in field `file`."""
-        return self.client.post(path, data={"file": (io.BytesIO(content), filename)}, headers=self._headers(),
-                                content_type="multipart/form-data")
+    def upload(self, path: str, content: bytes, filename: str = "model.bpmn", confirm: bool = True):
+        """multipart upload of one file in field `file` (models: confirming lanes without office, missing forms)."""
+        data = {"file": (io.BytesIO(content), filename)}
+        if confirm and path.endswith("/definitions"):
+            data["confirm"] = "true"
+        return self.client.post(path, data=data, headers=self._headers(), content_type="multipart/form-data")
 
     def deploy(self, name: str) -> dict[str, Any]:
         """Deploy a BPMN fixture from tests/bpmn as the designer; assert it was accepted."""

@@ -22,6 +22,7 @@ EVENT_KINDS = (
     "timer_fired", "message_correlated", "message_sent", "incident_raised", "incident_retried", "escalated",
     "reminder_sent", "due_date_changed", "task_reassigned", "erased", "retention_changed", "user_created",
     "user_changed", "user_deactivated", "role_granted", "role_revoked", "token_created", "token_revoked",
+    "deadline_paused", "deadline_resumed",
     # The case file (app/casefile): hand-offs, conflicts at joins, consents, restriction.
     "data_released", "data_release_refused", "data_conflict", "consent_recorded", "consent_withdrawn",
     "data_restricted", "message_refused",

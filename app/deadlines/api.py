@@ -7,10 +7,13 @@ from marshmallow import Schema, fields
 from sqlalchemy import func, select
 
 from app.api.common import PageArgs, clock, page, principal
+from app.deadlines import pause as pausing
 from app.deadlines import service
 from app.deadlines.models import Notification
 from app.errors import NotFound
 from app.extensions import db
+from app.tasks.api import present
+from app.tasks.schemas import TaskSchema
 
 blp = Blueprint("deadlines", __name__, url_prefix="/api", description="Overdue work, escalations, notifications")
 
@@ -23,6 +26,29 @@ class OverdueSchema(Schema):
     activities = fields.List(fields.Dict())
     timer_lag_seconds = fields.Float()
     due_timer_backlog = fields.Integer()
+
+
+class PauseSchema(Schema):
+    """Pause a task's deadline."""
+
+    mode = fields.String(load_default="hemmung", metadata={
+        "description": "hemmung (resume keeps the time left) or unterbrechung (resume restarts the period)"})
+    reason = fields.String(required=True)
+
+
+class CaseClockSchema(Schema):
+    """A clock bound to the case (lotse:clock): counted once, kept when the model loops."""
+
+    name = fields.String()
+    element_id = fields.String()
+    due_from = fields.Date(allow_none=True)
+    due_from_label = fields.String(allow_none=True)
+    due_at = fields.DateTime()
+    legal_source = fields.String(allow_none=True)
+    deadline_kind = fields.Function(lambda c: "legal" if c.legal else "internal")
+    against = fields.String(allow_none=True)
+    armed_at = fields.DateTime()
+    fired_at = fields.DateTime(allow_none=True)
 
 
 class NotificationSchema(Schema):
@@ -91,3 +117,40 @@ class NotificationRead(MethodView):
             raise NotFound(f"notification {notification_id} not found")
         note.read_at = note.read_at or clock().now()
         return note
+
+
+@blp.route("/tasks/<int:task_id>/pause")
+class TaskPause(MethodView):
+    """Pause a deadline."""
+
+    @blp.arguments(PauseSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, body, task_id):
+        """Pause the task's clock with a reason (leads of its office, supervisors, admins); audited."""
+        return present(pausing.pause(db.session, actor=principal(), task_id=task_id, mode=body["mode"],
+                                     reason=body["reason"], clock=clock()))
+
+
+@blp.route("/tasks/<int:task_id>/resume")
+class TaskResume(MethodView):
+    """Resume a deadline."""
+
+    @blp.response(200, TaskSchema)
+    def post(self, task_id):
+        """Let the clock run again: after a Hemmung with the time it had left, after an Unterbrechung anew."""
+        return present(pausing.resume(db.session, actor=principal(), task_id=task_id, clock=clock()))
+
+
+@blp.route("/instances/<int:instance_id>/clocks")
+class InstanceClocks(MethodView):
+    """The case's bound clocks."""
+
+    @blp.response(200, CaseClockSchema(many=True))
+    def get(self, instance_id):
+        """Clocks bound to the case (e.g. § 2 AsylbLG's 36 months), with trigger, end and source."""
+        from app.deadlines.models import CaseClock
+        from app.instances.service import get_instance
+
+        instance = get_instance(db.session(), actor=principal(), instance_id=instance_id)
+        return list(db.session.scalars(select(CaseClock).where(CaseClock.instance_id == instance.id)
+                                       .order_by(CaseClock.due_at, CaseClock.id)))

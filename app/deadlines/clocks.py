@@ -187,7 +187,7 @@ def _as_trigger(value: Any) -> date | datetime | None:
         try:
             if len(text) == 10:
                 return date.fromisoformat(text)
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(text)
         except ValueError:
             return None
         return parsed if parsed.tzinfo is not None else None

@@ -8,7 +8,7 @@ from flask_babel import gettext
 
 def deadline_kind(task: Any) -> str | None:
     """'legal' when the model marked it so or names a legal source, 'internal' otherwise; None without a due date."""
-    if getattr(task, "due_at", None) is None:
+    if getattr(task, "due_at", None) is None and getattr(task, "paused_due_at", None) is None:
         return None
     legal = getattr(task, "legal", None)
     if legal is None:
@@ -26,10 +26,3 @@ def deadline_label(task: Any) -> str:
         text += ", " + gettext("runs against the person")
     return text
 
-
-def due_from_text(task: Any) -> str | None:
-    """'Frist läuft seit 02.03.2026 (Zustellung des Bescheids)', or None when the clock starts with the task."""
-    if getattr(task, "due_from", None) is None:
-        return None
-    label = f" ({task.due_from_label})" if task.due_from_label else ""
-    return gettext("Deadline running since %(day)s", day=task.due_from.strftime("%d.%m.%Y")) + label

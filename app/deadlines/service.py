@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from app import orchestration
 from app.audit import service as audit
 from app.clock import Clock
+from app.deadlines.clocks import ends_at_day_end
+from app.deadlines.kinds import deadline_kind
 from app.deadlines.notifier import Message, Notifier
 from app.directory.models import Membership, Municipality, Office, User
 from app.directory.service import Principal
@@ -20,7 +22,7 @@ from app.instances.models import ProcessInstance
 from app.metrics import ESCALATIONS, REMINDERS
 from app.tasks.due import before
 from app.tasks.models import HumanTask
-from app.tasks.service import get_task
+from app.tasks.service import get_task, real_cases
 
 BATCH = 200
 
@@ -68,9 +70,21 @@ def _office(session: Session, task: HumanTask) -> Office | None:
 
 
 def _task_line(task: HumanTask) -> str:
-    due = _berlin(task.due_at) if task.due_at else "—"
+    due = "—"
+    if task.due_at:
+        # A legal clock ends with its day (24:00); only internal targets with a time of day show one.
+        due = task.due_at.astimezone(BERLIN).strftime("%d.%m.%Y") if ends_at_day_end(task.due_at) else _berlin(
+            task.due_at)
+    kind = deadline_kind(task)
+    marking = {"legal": " – gesetzliche Frist", "internal": " – interne Zielvorgabe"}.get(kind or "", "")
+    if kind == "legal" and task.against == "person":
+        marking += ", läuft gegen die Person"
     source = f" ({task.legal_source})" if task.legal_source else ""
-    return f"„{task.name}“ im Fall {task.business_key}, fällig {due}{source}"
+    # Notifications are written in German (no request locale in the deadline job).
+    since = f"; Frist läuft seit {task.due_from.strftime('%d.%m.%Y')}" if task.due_from else ""
+    if since and task.due_from_label:
+        since += f" ({task.due_from_label})"
+    return f"„{task.name}“ im Fall {task.business_key}, fällig {due}{marking}{source}{since}"
 
 
 @dataclass
@@ -87,10 +101,14 @@ def run_deadline_jobs(session: Session, *, clock: Clock, notifier: Notifier) -> 
     run = DeadlineRun()
     now = clock.now()
     run.reminded = _each(session, select(HumanTask.id).where(
-        HumanTask.status == "open", HumanTask.remind_at <= now, HumanTask.reminded_at.is_(None)),
+        HumanTask.status == "open", HumanTask.remind_at <= now, HumanTask.reminded_at.is_(None),
+        HumanTask.paused_at.is_(None)),
         lambda task, instance: _remind(session, task, instance, now, notifier))
     run.escalated = _each(session, select(HumanTask.id).where(
-        HumanTask.status == "open", HumanTask.due_at < now, HumanTask.escalated_at.is_(None)),
+        HumanTask.status == "open", HumanTask.due_at < now, HumanTask.escalated_at.is_(None),
+        # A clock running against the person (court deadline, title expiry) is not the office's lateness: the
+        # office is reminded before it ends (lotse:remindBefore) and the model says what follows (a timer).
+        or_(HumanTask.against.is_(None), HumanTask.against != "person")),
         lambda task, instance: _escalate(session, task, instance, now, notifier))
     for town in session.scalars(select(Municipality).where(Municipality.coordination_office_id.is_not(None),
                                                            Municipality.second_escalation_after.is_not(None))):
@@ -178,6 +196,22 @@ def _escalate_level2(session: Session, task: HumanTask, instance: ProcessInstanc
     return True
 
 
+DUE_MOVERS = ("lead", "supervisor", "admin")  # leads for their offices' tasks only
+
+
+def _lead_of(actor: Principal, task: HumanTask) -> bool:
+    return actor.has("lead") and task.office_id in actor.office_ids
+
+
+def _may_set_due(actor: Principal, task: HumanTask) -> bool:
+    return actor.has("supervisor", "admin") or _lead_of(actor, task)
+
+
+def may_move_due(actor: Principal, task: HumanTask) -> bool:
+    """Whether `move_due_date` would move the task's due date now (leads of its office, supervisors, admins)."""
+    return task.status == "open" and _may_set_due(actor, task)
+
+
 def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: datetime, clock: Clock,
                   reason: str = "", confirm_past: bool = False) -> HumanTask:
     """A lead of the task's office, a supervisor or an admin moves a due date, giving a reason.
@@ -186,8 +220,7 @@ def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: d
     the actor's own role and office (the task's office is in the details); the reason is an erasable payload.
     """
     task = get_task(session, actor=actor, task_id=task_id)
-    lead_here = actor.has("lead") and task.office_id in actor.office_ids
-    if not (actor.has("supervisor", "admin") or lead_here):
+    if not _may_set_due(actor, task):
         raise Forbidden("only leads of the task's office, supervisors and admins move due dates")
     if due_at.tzinfo is None:
         raise Invalid("due_at needs a timezone offset", details={"fields": {"due_at": "timezone offset required"}})
@@ -211,7 +244,7 @@ def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: d
     if due_at > now:
         # A deadline moved into the future may be missed again: escalate anew then.
         task.escalated_at = task.second_escalated_at = None
-    role = next(r for r in ("admin", "supervisor", "lead") if actor.has(r) and (r != "lead" or lead_here))
+    role = next(r for r in ("admin", "supervisor", "lead") if actor.has(r) and (r != "lead" or _lead_of(actor, task)))
     actor_office = orchestration.office_name(session, task.office_id) if role == "lead" else None
     audit.record(session, municipality_id=task.municipality_id, kind="due_date_changed", actor=actor.username, at=now,
                  instance=instance, office=actor_office, element_id=task.element_id,
@@ -228,7 +261,7 @@ def overdue_summary(session: Session, *, actor: Principal, now: datetime) -> dic
         raise Forbidden("the overdue summary is for leads, supervisors and admins")
     # A literal 'open' lets PostgreSQL use the partial indexes on open tasks, also in a generic (prepared) plan.
     scope = [HumanTask.municipality_id == actor.municipality_id,
-             HumanTask.status == literal("open", literal_execute=True)]
+             HumanTask.status == literal("open", literal_execute=True), real_cases()]
     if not actor.has("supervisor", "admin"):
         scope.append(HumanTask.office_id.in_(actor.office_ids or {-1}))
     per_office = _per_office(session, actor.municipality_id, scope, now)

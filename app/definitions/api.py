@@ -37,13 +37,18 @@ class Definitions(MethodView):
     @blp.alt_response(200, schema=DefinitionSchema, description="identical file: the existing version")
     @blp.alt_response(422, description="the model cannot run: details.problems lists each element id and reason")
     def post(self, files):
-        """Deploy a BPMN file (multipart field `file`) as a new version of its process key."""
+        """Deploy a BPMN file (multipart field `file`) as a new version of its process key.
+
+        A task whose lane names no office or whose form is not deployed makes the upload fail (422, each problem
+        with code `confirm`) unless the form field `confirm=true` is sent.
+        """
         upload = request.files.get("file")
         if upload is None:
             raise Invalid("multipart field 'file' is required")
         data = upload.read(current_app.config["MAX_BPMN_BYTES"] + 1)
+        confirm = request.form.get("confirm", "").strip().lower() in ("1", "true", "yes", "on")
         definition, created = service.deploy(db.session(), actor=principal(), data=data, clock=clock(),
-                                             max_bytes=current_app.config["MAX_BPMN_BYTES"])
+                                             max_bytes=current_app.config["MAX_BPMN_BYTES"], confirm=confirm)
         return definition, 201 if created else 200
 
 

@@ -24,6 +24,8 @@ class DefinitionSchema(Schema):
     messages = fields.Function(lambda d: d.summary.get("messages", []))
     message_starts = fields.Function(lambda d: d.summary.get("message_starts", []))
     warnings = fields.Function(lambda d: d.summary.get("warnings", []))
+    collaboration = fields.Function(lambda d: d.summary.get("collaboration", []), metadata={
+        "description": "the other processes deployed from the same file (a collaboration's pools)"})
     retention = fields.String(allow_none=True, metadata={"description": "ISO 8601 duration after a case's end"})
 
 

@@ -17,9 +17,10 @@ from app.directory.service import Principal, list_offices
 from app.engine.model import ModelInvalid, ParsedModel, Problem
 from app.engine.parsing import parse_bpmn
 from app.engine.parsing_casefile import CasefileFacts, facts_of
+from app.engine.problem_texts import german
 from app.engine.runtime import EngineDefinition
 from app.errors import Forbidden, Invalid, NotFound
-from app.forms.service import normalize_form_key
+from app.forms.service import latest_form, normalize_form_key
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -86,6 +87,19 @@ def _casefile_facts(parsed: ParsedModel) -> CasefileFacts:
     return facts
 
 
+def problem_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
+    """Problems as the API answers them: element id, line, code, and the message in English and German."""
+    return [{**asdict(p), "message_de": german(p.message)} for p in problems]
+
+
+def model_invalid(problems: list[Problem]) -> Invalid:
+    """The 422 for a rejected model: every problem in details, the first few in the message with the count."""
+    listed = problem_dicts(problems)
+    shown = "; ".join(f"{p['element_id'] or 'line ' + str(p['line'] or '?')}: {p['message']}" for p in listed[:5])
+    more = f"; and {len(listed) - 5} more (see details.problems)" if len(listed) > 5 else ""
+    return Invalid(f"the model has {len(listed)} problem(s): {shown}{more}", details={"problems": listed})
+
+
 def latest(session: Session, municipality_id: int, key: str) -> ProcessDefinition | None:
     """The newest version of a process key."""
     return session.scalar(select(ProcessDefinition).where(
@@ -93,9 +107,13 @@ def latest(session: Session, municipality_id: int, key: str) -> ProcessDefinitio
     ).order_by(ProcessDefinition.version.desc()).limit(1))
 
 
-def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
-           max_bytes: int = 5_000_000) -> tuple[ProcessDefinition, bool]:
-    """Validate and store a BPMN file as a new version; (definition, created). Identical re-uploads are no-ops."""
+def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock, max_bytes: int = 5_000_000,
+           confirm: bool = True) -> tuple[ProcessDefinition, bool]:
+    """Validate and store a BPMN file as a new version; (definition, created). Identical re-uploads are no-ops.
+
+    With confirm=False (a designer's upload) a task whose lane names no office or whose form is not deployed is a
+    problem until the designer confirms; programmatic deployments (demo, tests) confirm.
+    """
     if not actor.has("designer", "admin"):
         raise Forbidden("only designers and admins deploy process models")
     mid = actor.municipality_id
@@ -106,25 +124,63 @@ def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
 
     try:
         parsed = parse_bpmn(data, resolve_called=resolve_called, max_bytes=max_bytes)
-        casefile = _casefile_facts(parsed)
+        # A collaboration: every executable process no call activity calls is deployed, each as its own process.
+        models = [parsed] + [parse_bpmn(data, resolve_called=resolve_called, max_bytes=max_bytes, process_id=pid)
+                             for pid in parsed.participants if pid != parsed.main_process_id]
+        facts = [_casefile_facts(model) for model in models]
     except ModelInvalid as exc:
-        problems = [asdict(p) for p in exc.problems]
-        raise Invalid(f"the model has {len(problems)} problem(s): " + "; ".join(
-            f"{p['element_id'] or 'model'}: {p['message']}" for p in problems[:5]),
-            details={"problems": problems}) from exc
+        raise model_invalid(exc.problems) from exc
     sha = hashlib.sha256(data).hexdigest()
+    offices = {o.name.casefold() for o in list_offices(session, mid)}
+    if not confirm:
+        _require_confirmation(session, mid, models, offices, sha)
+    stored = [_store(session, actor, model, casefile, data, sha, offices, clock)
+              for model, casefile in zip(models, facts, strict=True)]
+    return stored[0][0], any(created for _, created in stored)
+
+
+def _require_confirmation(session: Session, mid: int, models: list[ParsedModel], offices: set[str],
+                          sha: str) -> None:
+    """Raise Invalid listing what the designer must confirm (tasks that would wait in no inbox, missing forms)."""
+    problems: list[Problem] = []
+    for parsed in models:
+        current = latest(session, mid, parsed.main_process_id)
+        if current is not None and current.sha256 == sha:
+            continue
+        problems += [Problem(w["element_id"], w["message"] + "; confirm to deploy anyway", None, "confirm")
+                     for w in _summary(parsed, offices)["warnings"]]
+        for task in parsed.user_tasks:
+            key = normalize_form_key(task.form_key)
+            if key and latest_form(session, mid, key) is None:
+                problems.append(Problem(task.element_id, f"user task '{task.element_id}' names the form '{key}', "
+                                        "which is not deployed; deploy the form first or confirm to deploy anyway",
+                                        None, "confirm"))
+    if problems:
+        error = model_invalid(problems)
+        error.message = (f"{len(problems)} thing(s) need your confirmation: " + "; ".join(
+            f"{p.element_id}: {p.message}" for p in problems[:5]) + " — upload again with confirm=true")
+        error.details["needs_confirmation"] = True
+        raise error
+
+
+def _store(session: Session, actor: Principal, parsed: ParsedModel, casefile: CasefileFacts, data: bytes, sha: str,
+           offices: set[str], clock: Clock) -> tuple[ProcessDefinition, bool]:
+    """One process of an uploaded file as a new version of its key (unless the file is unchanged); audited."""
+    mid = actor.municipality_id
     key = parsed.main_process_id
     current = latest(session, mid, key)
     if current is not None and current.sha256 == sha:
         return current, False
-    offices = {o.name.casefold() for o in list_offices(session, mid)}
+    summary = _summary(parsed, offices)
+    summary["collaboration"] = [pid for pid in parsed.participants if pid != key]
+    # Starting a case of one pool starts the other pools that have a start event without trigger (same case).
+    summary["co_starts"] = [pid for pid in parsed.plain_starts if pid != key] if key in parsed.plain_starts else []
     definition = ProcessDefinition(
         municipality_id=mid, key=key, version=(current.version + 1) if current else 1,
         name=parsed.process_name or key, dialect=parsed.dialect, sha256=sha,
         bpmn_xml=data.decode("utf-8", errors="replace"), normalized_xml=parsed.normalized_xml.decode(),
         spec_document=EngineDefinition.spec_document(parsed.dialect, parsed.spec, parsed.subprocess_specs),
-        summary={**_summary(parsed, offices), "casefile": casefile.summary()}, deployed_by=actor.username,
-        deployed_at=clock.now(),
+        summary={**summary, "casefile": casefile.summary()}, deployed_by=actor.username, deployed_at=clock.now(),
         # A new version keeps the retention period (it follows the kind of case) unless the model names one.
         retention=casefile.retention or (current.retention if current else None),
     )
@@ -132,7 +188,7 @@ def deploy(session: Session, *, actor: Principal, data: bytes, clock: Clock,
     session.flush()
     audit.record(session, municipality_id=mid, kind="definition_deployed", actor=actor.username, at=clock.now(),
                  element_id=key, details={"definition_id": definition.id, "version": definition.version,
-                                          "sha256": sha})
+                                          "sha256": sha, "collaboration": summary["collaboration"]})
     return definition, True
 
 

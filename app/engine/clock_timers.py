@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    DurationTimerEventDefinition,
+)
 
 # A timer bound to a case clock that has already run out must not fire again when a loop re-arms it.
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)

@@ -46,6 +46,8 @@ class UserTaskInfo:
     name: str | None
     lane: str | None = None
     candidate_groups: list[str] = field(default_factory=list)
+    # camunda:assignee or a single camunda:candidateUsers entry: a username, or ${variable} holding one.
+    assignee: str | None = None
     form_key: str | None = None
     due_in: str | None = None
     calendar: str | None = None
@@ -89,3 +91,6 @@ class ParsedModel:
     called_elements: list[str] = field(default_factory=list)
     normalized_xml: bytes = b""
     called_xml: dict[str, bytes] = field(default_factory=dict)
+    # Executable processes of the file that no call activity calls: each is deployed as its own process.
+    participants: list[str] = field(default_factory=list)
+    plain_starts: list[str] = field(default_factory=list)

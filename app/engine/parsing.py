@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import re
 import threading
 import warnings
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from app.engine import join_merge
 from app.engine.model import ModelInvalid, ParsedModel, Problem
 from app.engine.parsing_extract import extract
 from app.engine.parsing_lint import BPMN_NS, CAMUNDA_NS, NSMAP, SPIFF_NS, Linter, owner_id
+from app.engine.problem_texts import engine_problem_text
 from app.engine.xmlsafe import DEFAULT_MAX_BYTES, XmlError, parse_xml
 
 MAX_CALLED_MODELS = 50
@@ -123,10 +125,14 @@ def _spiff_problem(exc: Exception, origin: str) -> Problem:
     if isinstance(exc, ValidationException):
         message = str(exc.args[0]) if exc.args else str(exc)
         if "RecursionError" in message:
-            message = "the flow is too long for the engine to parse (hundreds of elements in a row); split it"
-        tag = f" ({exc.tag})" if getattr(exc, "tag", "") else ""
-        return Problem(exc.id or None, f"{prefix}{message}{tag}", exc.line_number or None, "structure")
-    return Problem(None, f"{prefix}the engine could not read the model: {exc!r}", None, "structure")
+            return Problem(exc.id or None, f"{prefix}the flow is too long for the engine to parse (hundreds of "
+                           "elements in a row); split it", exc.line_number or None, "structure")
+        text, embedded = engine_problem_text(exc)
+        return Problem(embedded or exc.id or None, prefix + text, exc.line_number or None, "structure")
+    text, embedded = engine_problem_text(exc)
+    if embedded is None:
+        text = text.replace("the engine could not read this element", "the engine could not read the model")
+    return Problem(embedded, prefix + text, None, "structure")
 
 
 class _Loader:
@@ -212,11 +218,41 @@ class _Loader:
         return specs[main], {k: v for k, v in subprocess_specs.items() if v is not None}
 
 
-def _select_main(root: etree._Element) -> tuple[list[str], str | None]:
+def _select_main(root: etree._Element, wanted: str | None = None) -> tuple[list[str], str | None, list[str]]:
+    """(executable process ids, the one to load, the participants: executable processes no call activity calls)."""
     executable = [p.get("id") for p in _top_processes(root) if p.get("isExecutable") == "true" and p.get("id")]
     called = {target for target, _ in _called(root)}
-    candidates = [pid for pid in executable if pid not in called] or executable
-    return executable, (candidates[0] if candidates else None)
+    participants = [pid for pid in executable if pid not in called] or executable
+    if wanted is not None:
+        return executable, (wanted if wanted in executable else None), participants
+    return executable, (participants[0] if participants else None), participants
+
+
+def _plain_starts(root: etree._Element, participants: list[str]) -> list[str]:
+    """Participants with a start event without trigger: starting the collaboration starts them."""
+    return [p.get("id") for p in _top_processes(root) if p.get("id") in participants and p.xpath(
+        "./bpmn:startEvent[not(*[contains(local-name(), 'EventDefinition')])]", namespaces=NSMAP)]
+
+
+def _idle_processes(root: etree._Element, executable: list[str]) -> list[Problem]:
+    """Processes with a start event that Lotse would silently not run, next to ones it runs."""
+    if not executable:
+        return []
+    return [Problem(p.get("id"), f"process '{p.get('id')}' is not executable: set isExecutable=\"true\" on "
+                    "the process Lotse should run (or remove the pool's content)", p.sourceline, "structure")
+            for p in _top_processes(root) if p.get("id") not in executable
+            and p.xpath("./bpmn:startEvent", namespaces=NSMAP)]
+
+
+def _no_executable_process(root: etree._Element) -> list[Problem]:
+    """One problem per process that Lotse would not run, named by its id (the fix: isExecutable)."""
+    processes = _top_processes(root)
+    if not processes:
+        return [Problem(None, "no executable process: the file contains no bpmn:process (a collaboration needs "
+                        "at least one pool with a process)", root.sourceline, "structure")]
+    return [Problem(p.get("id"), f"process '{p.get('id') or '(no id)'}' is not executable: set "
+                    "isExecutable=\"true\" on the process Lotse should run", p.sourceline, "structure")
+            for p in processes]
 
 
 def _process_name(root: etree._Element, process_id: str) -> str | None:
@@ -227,6 +263,21 @@ def _process_name(root: etree._Element, process_id: str) -> str | None:
     return names[0] if names else None
 
 
+def _locate(problems: list[Problem], root: etree._Element) -> list[Problem]:
+    """Every problem names an element or at least a line: a quoted id of the document, else the root's line."""
+    ids = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    located = []
+    for problem in problems:
+        if problem.element_id is None:
+            named = next((i for i in re.findall(r"'([^']+)'", problem.message) if i in ids), None)
+            if named is not None:
+                problem = Problem(named, problem.message, problem.line or ids[named], problem.code)
+            elif problem.line is None:
+                problem = Problem(None, problem.message, root.sourceline, problem.code)
+        located.append(problem)
+    return located
+
+
 def _dedupe(problems: list[Problem]) -> list[Problem]:
     seen: set[tuple] = set()
     flagged = {p.element_id for p in problems if p.code != "structure" and p.element_id}
@@ -234,16 +285,22 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     for problem in problems:
         key = (problem.element_id, problem.message, problem.code)
         # The engine's own parse error for an element already reported is noise.
-        if key in seen or (problem.code == "structure" and problem.element_id in flagged):
+        engine_noise = problem.code == "structure" and (problem.element_id in flagged or (
+            problem.element_id is None and "attribute '" in problem.message and any(
+                problem.message.split("'")[1] in other.message for other in problems if other is not problem)))
+        if key in seen or engine_noise:
             continue
         seen.add(key)
         result.append(problem)
     return result
 
 
-def parse_bpmn(data: bytes, *, resolve_called: Resolver | None = None,
-               max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedModel:
-    """Parse, lint and load a BPMN document; raises ModelInvalid listing every problem found."""
+def parse_bpmn(data: bytes, *, resolve_called: Resolver | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+               process_id: str | None = None) -> ParsedModel:
+    """Parse, lint and load a BPMN document (for one participant of a collaboration: process_id).
+
+    Raises ModelInvalid listing every problem found.
+    """
     apply_engine_patches()
     try:
         tree = parse_xml(data, max_bytes=max_bytes)
@@ -258,11 +315,10 @@ def parse_bpmn(data: bytes, *, resolve_called: Resolver | None = None,
     problems = xsd_problems(tree, dialect)
     schema_valid = not problems
     problems += Linter(root).run()
-    process_ids, main = _select_main(root)
+    process_ids, main, participants = _select_main(root, process_id)
     if main is None:
-        found = ", ".join(p.get("id") or "(no id)" for p in _top_processes(root)) or "none"
-        problems.append(Problem(None, "no executable process: set isExecutable=\"true\" on the process "
-                                f"Lotse should run (processes found: {found})", None, "structure"))
+        problems += _no_executable_process(root)
+    problems += _idle_processes(root, process_ids)
     loader = _Loader(tree, dialect, resolve_called, max_bytes)
     loader.resolve_calls()
     problems += loader.problems
@@ -276,9 +332,11 @@ def parse_bpmn(data: bytes, *, resolve_called: Resolver | None = None,
     facts = extract([(t.getroot(), origin) for t, origin, _ in loader.documents])
     problems += facts.problems
     if problems or spec is None or main is None:  # no main process always comes with a problem
-        raise ModelInvalid(_dedupe(problems) or [Problem(None, "model could not be loaded", None, "structure")])
+        found = _locate(_dedupe(problems), root)
+        raise ModelInvalid(found or [Problem(None, "model could not be loaded", root.sourceline, "structure")])
     return ParsedModel(
-        dialect=dialect, main_process_id=main, process_ids=process_ids,
+        dialect=dialect, main_process_id=main, process_ids=process_ids, participants=participants,
+        plain_starts=_plain_starts(root, participants),
         process_name=_process_name(root, main), spec=spec, subprocess_specs=subprocess_specs,
         lanes=facts.lanes, user_tasks=facts.user_tasks, timers=facts.timers,
         message_names=facts.message_names, called_elements=facts.called_elements,

@@ -14,6 +14,8 @@ The attributes are camunda:properties (Camunda Modeler: "Extensions > Properties
 * ``lotse:clock`` — a name binding the clock to the case: a timer re-armed in a loop keeps the first end.
 * ``lotse:against`` — ``person``: the clock runs against the person (objection, court, title expiry, reporting
   duty); it is watched as a case deadline and reminds the responsible office.
+* ``lotse:pauses`` — a user task id: while this task is open, that task's deadline is paused (``lotse:pauseMode``
+  ``hemmung``, the default, or ``unterbrechung``) and it runs again when this task ends (app/deadlines/pause.py).
 """
 from __future__ import annotations
 
@@ -30,8 +32,11 @@ from app.engine.calendar_rules import RULES, SHIFTS, check, compute, parse_offse
 CLOCK_PROPERTIES = {
     "lotse:dueFrom": "due_from", "lotse:dueFromLabel": "due_from_label", "lotse:rule": "rule",
     "lotse:shift": "shift", "lotse:clock": "clock", "lotse:against": "against", "lotse:deadline": "deadline",
+    "lotse:pauses": "pauses", "lotse:pauseMode": "pause_mode",
 }
-TIMER_PROPERTIES = {**CLOCK_PROPERTIES, "lotse:dueIn": "due_in", "lotse:calendar": "calendar",
+_TASK_ONLY = ("lotse:pauses", "lotse:pauseMode")
+TIMER_PROPERTIES = {**{k: v for k, v in CLOCK_PROPERTIES.items() if k not in _TASK_ONLY},
+                    "lotse:dueIn": "due_in", "lotse:calendar": "calendar",
                     "lotse:legalSource": "legal_source", "lotse:remindBefore": "remind_before"}
 _VARIABLE = re.compile(r"^[#$]\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$")
 _EVENT = re.compile(r"^(start|completed:[A-Za-z_][\w.-]*|message:\S.*)$")
@@ -54,7 +59,7 @@ def _check_trigger(value: str, root: etree._Element, report: Report, at: etree._
                "message:NAME", at)
         return
     kind, _, ref = value.partition(":")
-    if kind == "completed" and not root.xpath(f"//*[local-name()='userTask'][@id='{ref}']"):
+    if kind == "completed" and ref not in root.xpath("//*[local-name()='userTask']/@id"):
         report(f"lotse:dueFrom '{value}': there is no user task with id '{ref}' in this model", at)
     if kind == "message" and ref not in root.xpath("//*[local-name()='message']/@name"):
         report(f"lotse:dueFrom '{value}': there is no message named '{ref}' in this model", at)
@@ -77,6 +82,12 @@ def read(props: dict[str, tuple[str, etree._Element]], root: etree._Element, rep
             return None
     if clock.get("due_from"):
         _check_trigger(clock["due_from"], root, report, at["due_from"])
+        if not clock.get("due_in"):
+            report("lotse:dueFrom needs lotse:dueIn (the period that runs from it)", at["due_from"])
+    if clock.get("pauses") and clock["pauses"] not in root.xpath("//*[local-name()='userTask']/@id"):
+        report(f"lotse:pauses '{clock['pauses']}': there is no user task with that id in this model", at["pauses"])
+    if clock.get("pause_mode") not in (None, "hemmung", "unterbrechung"):
+        report(f"lotse:pauseMode '{clock['pause_mode']}' is unknown; use hemmung or unterbrechung", at["pause_mode"])
     if clock.get("clock") and not _CLOCK_NAME.match(clock["clock"]):
         report(f"lotse:clock '{clock['clock']}' must be a lower-case name (letters, digits, - and _)", at["clock"])
     if clock.get("against") not in (None, "person"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import isodate
@@ -10,11 +11,14 @@ from lxml import etree
 from app.engine import bounds
 from app.engine import parsing_clocks as clocks
 from app.engine import parsing_timers as timers
+from app.engine.juel_dates import date_expression_error
 from app.engine.model import Problem, TimerInfo, UserTaskInfo
 from app.engine.parsing_casefile import CASEFILE_PROPERTIES
 from app.engine.parsing_lint import BPMN_NS, NSMAP, camunda, local
 
 CALENDARS = ("kalendertage", "werktage-nrw")
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+_JUEL_VARIABLE = re.compile(r"^[$#]\{\s*[A-Za-z][A-Za-z0-9_]*\s*\}$")
 DURATION_PROPERTIES = {"lotse:dueIn": "due_in", "lotse:remindBefore": "remind_before",
                        "lotse:followUpIn": "follow_up_in"}
 TEXT_PROPERTIES = {"lotse:calendar": "calendar", "lotse:legalSource": "legal_source"}
@@ -120,6 +124,8 @@ class _Extractor:
             camunda_follow_up_date=task.get(camunda("followUpDate")),
             documentation=_documentation(task),
         )
+        self.dates(task)
+        self.assignee(task, info)
         groups = task.get(camunda("candidateGroups"))
         if groups and ("${" in groups or "#{" in groups):
             self.problem(task, "unsupported", f"dynamic camunda:candidateGroups '{groups}' are not "
@@ -149,6 +155,29 @@ class _Extractor:
         info.clock = clocks.read(props, self.root, lambda msg, at: self.problem(task, "property", msg, at),
                                  legal_source=info.legal_source, due_in=info.due_in, calendar=info.calendar)
         return info
+
+    def dates(self, task: etree._Element) -> None:
+        """camunda:dueDate / followUpDate that Lotse cannot evaluate are problems, not silently no deadline."""
+        for attr in ("dueDate", "followUpDate"):
+            error = date_expression_error(task.get(camunda(attr)))
+            if error:
+                self.problem(task, "property", f"camunda:{attr}: {error}")
+
+    def assignee(self, task: etree._Element, info: UserTaskInfo) -> None:
+        """camunda:assignee / candidateUsers: one user (a username or ${variable}) the task goes to."""
+        assignee = (task.get(camunda("assignee")) or "").strip()
+        users = [u.strip() for u in (task.get(camunda("candidateUsers")) or "").split(",") if u.strip()]
+        if len(users) > 1:
+            self.problem(task, "unsupported", f"camunda:candidateUsers '{', '.join(users)}' names several users; "
+                         "Lotse gives a task to one user or to an office: use camunda:assignee or a lane")
+            return
+        value = assignee or (users[0] if users else "")
+        if not value:
+            return
+        if _USERNAME.match(value) or _JUEL_VARIABLE.match(value):
+            info.assignee = value
+        else:
+            self.problem(task, "unsupported", f"the assignee '{value}' is neither a username nor ${{variable}}")
 
     def timer(self, definition: etree._Element) -> TimerInfo | None:
         event = definition.getparent()

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from app.engine import parsing_normalize as normalize
 from app.engine import parsing_timers as timers
 from app.engine.expressions import ExpressionError, check_expression, check_script
 from app.engine.juel import normalize_condition
@@ -95,6 +96,10 @@ class Linter:
 
     def run(self) -> list[Problem]:
         """Apply every check; return the problems found."""
+        # Rewrites first, so that the checks below see (and check) the gateways and flows they add.
+        self.problems.extend(Problem(p.element_id, self.prefix + p.message, p.line, p.code)
+                             for p in normalize.link_events(self.root))
+        normalize.implicit_gateways(self.root)
         for check in (
             self.zeebe, self.missing_ids, self.reserved_ids, self.conditions, self.timers, self.scripts,
             self.multi_instance, self.payloads, self.unsupported_tasks, self.camunda_extensions,
@@ -289,7 +294,8 @@ class Linter:
     def unsupported_tasks(self) -> None:
         """Task types and implementations Lotse cannot run."""
         for el in self.xpath("//bpmn:businessRuleTask"):
-            self.add(el, "unsupported", "DMN decisions are not supported yet (business rule task)")
+            self.add(el, "unsupported", "DMN decisions are not supported yet (business rule task; "
+                     "camunda:decisionRef)")
         for el in self.xpath("//bpmn:serviceTask | //bpmn:sendTask"):
             self.implementation(el, IMPLEMENTATION_ATTRS)
             if el.xpath("./bpmn:extensionElements/camunda:connector", namespaces=NSMAP):
@@ -308,7 +314,8 @@ class Linter:
             value = el.get(camunda(attr))
             if value is not None:
                 self.add(el, "unsupported", f"camunda:{attr}='{_short(value)}' is not supported: Lotse runs "
-                         "no Java delegates, expressions or external workers")
+                         "no Java delegates, expressions or external workers; compute values in a script task "
+                         "(name = expression) or let a clerk do the step in a user task")
 
     def camunda_extensions(self) -> None:
         """Listeners and input/output mappings, which would silently do nothing."""
@@ -319,7 +326,7 @@ class Linter:
                 if not impl and el.xpath("./camunda:script", namespaces=NSMAP):
                     impl = " (script)"
                 self.add(el, "unsupported", f"camunda:{tag}{impl} is not supported: the listener would "
-                         "silently do nothing")
+                         "silently do nothing; model the step as a script task in the flow instead")
         for el in self.xpath("//camunda:inputOutput"):
             self.add(el, "unsupported", "camunda:inputOutput mappings are not supported: they would be "
                      "silently ignored")

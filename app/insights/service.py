@@ -21,6 +21,7 @@ from app.directory.service import Principal
 from app.errors import Forbidden
 from app.instances.models import ProcessInstance
 from app.tasks.models import HumanTask
+from app.tasks.service import real_cases
 
 INSIGHT_ROLES = ("lead", "supervisor", "admin")
 WINDOW_DAYS = 90
@@ -43,6 +44,7 @@ class ActivityStats:
     element_id: str
     name: str
     waiting: int = 0
+    overdue: int = 0
     completed: int = 0
     median_hours: float | None = None
 
@@ -54,7 +56,7 @@ def _check(actor: Principal) -> None:
 
 def _scope(actor: Principal) -> list[ColumnElement[bool]]:
     """The tasks the actor may count: their municipality; a lead's own offices only."""
-    conditions: list[ColumnElement[bool]] = [HumanTask.municipality_id == actor.municipality_id]
+    conditions: list[ColumnElement[bool]] = [HumanTask.municipality_id == actor.municipality_id, real_cases()]
     if not actor.has("supervisor", "admin"):
         conditions.append(HumanTask.office_id.in_(actor.office_ids or {-1}))
     return conditions
@@ -106,12 +108,13 @@ def activity_stats(session: Session, *, actor: Principal, process_key: str, now:
         scope.append(ProcessInstance.definition_id == definition_id)
     join = definition_id is not None
     stats: dict[str, ActivityStats] = {}
-    waiting = _with_instance(select(HumanTask.element_id, func.max(HumanTask.name), func.count()), join)
+    waiting = _with_instance(select(HumanTask.element_id, func.max(HumanTask.name), func.count(),
+                                    func.count().filter(HumanTask.due_at < now)), join)
     # 'open' inlined: the partial index ix_human_task_open_activity answers this also in a generic plan.
     open_now = HumanTask.status == literal("open", literal_execute=True)
-    for element_id, name, count in session.execute(waiting.where(*scope, open_now)
-                                                   .group_by(HumanTask.element_id)):
-        stats[element_id] = ActivityStats(element_id, name or element_id, waiting=count)
+    for element_id, name, count, late in session.execute(waiting.where(*scope, open_now)
+                                                         .group_by(HumanTask.element_id)):
+        stats[element_id] = ActivityStats(element_id, name or element_id, waiting=count, overdue=late)
     recent = [*scope, HumanTask.completed_at >= now - timedelta(days=days)]
     names = dict(session.execute(_with_instance(select(HumanTask.element_id, func.max(HumanTask.name)), join)
                                  .where(*recent, HumanTask.status == "completed").group_by(HumanTask.element_id)).all())

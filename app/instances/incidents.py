@@ -28,10 +28,18 @@ def list_incidents(session: Session, *, actor: Principal, status: str | None = "
     return list(session.scalars(query.order_by(Incident.id.desc()).limit(limit).offset(offset))), total
 
 
+RETRIERS = ("admin",)
+
+
+def may_retry(actor: Principal, incident: Incident) -> bool:
+    """Whether `retry_incident` would re-run the incident's step now (admins; an open incident)."""
+    return actor.has(*RETRIERS) and incident.status == "open"
+
+
 def retry_incident(session: Session, *, actor: Principal, incident_id: int, clock: Clock,
                    data: dict[str, Any] | None = None) -> Incident:
     """Re-run the failed operation (admins); optional data is merged into the operation's data."""
-    if not actor.has("admin"):
+    if not actor.has(*RETRIERS):
         raise Forbidden("only admins retry incidents")
     incident = session.get(Incident, incident_id)
     if incident is None or incident.municipality_id != actor.municipality_id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db_types import UTCDateTime
@@ -36,6 +36,8 @@ class ProcessInstance(Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when the case's personal data was erased (on request or after its retention period).
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A designer's test case: marked on every screen, left out of statistics and the heatmap (docs/ui.md).
+    is_test: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __mapper_args__ = {"version_id_col": revision}
 

@@ -22,8 +22,12 @@ STARTERS = ("clerk", "lead", "designer", "admin", "system")
 
 
 def start_instance(session: Session, *, actor: Principal, process_key: str, business_key: str,
-                   data: dict[str, Any] | None, clock: Clock, definition_id: int | None = None) -> ProcessInstance:
-    """Start a case on the newest version of a process (or a given version) and run it to its first wait."""
+                   data: dict[str, Any] | None, clock: Clock, definition_id: int | None = None,
+                   co_start: bool = True) -> ProcessInstance:
+    """Start a case on the newest version of a process (or a given version) and run it to its first wait.
+
+    In a collaboration, the other pools that start without trigger start too (co_start).
+    """
     if not actor.has(*STARTERS):
         raise Forbidden("only clerks, designers and admins start cases")
     business_key = (business_key or "").strip()
@@ -47,7 +51,31 @@ def start_instance(session: Session, *, actor: Principal, process_key: str, busi
     session.flush()
     orchestration.execute(session, instance, orchestration.Operation("start", data=data or {}), actor=actor,
                           clock=clock, wf=wf)
+    if co_start:
+        _start_collaboration(session, actor=actor, definition=definition, business_key=business_key, clock=clock,
+                             first=instance)
     return instance
+
+
+def _start_collaboration(session: Session, *, actor: Principal, definition: ProcessDefinition, business_key: str,
+                         clock: Clock, first: ProcessInstance) -> None:
+    """The other pools of a collaboration that start without trigger join the case (same business key)."""
+    from app.instances.outbox import PendingMessage, deliver
+
+    started = [first.id]
+    for key in definition.summary.get("co_starts", []):
+        partner = latest(session, actor.municipality_id, key)
+        if partner is None:
+            continue
+        try:
+            started.append(start_instance(session, actor=actor, process_key=key, business_key=business_key,
+                                          data=None, clock=clock, definition_id=partner.id, co_start=False).id)
+        except orchestration.IncidentRaised as exc:  # that pool's case has an incident; the first one runs on
+            started.append(exc.details["instance_id"])
+    # Messages thrown before their receiver existed reach it now, not at the scheduler's next round.
+    for message in session.scalars(select(PendingMessage).where(PendingMessage.status == "pending",
+                                                                PendingMessage.source_instance_id.in_(started))):
+        deliver(session, message, clock=clock)
 
 
 def get_instance(session: Session, *, actor: Principal, instance_id: int) -> ProcessInstance:
@@ -60,10 +88,12 @@ def get_instance(session: Session, *, actor: Principal, instance_id: int) -> Pro
 
 
 def list_instances(session: Session, *, actor: Principal, status: str | None = None, process_key: str | None = None,
-                   business_key: str | None = None, limit: int = 50,
-                   offset: int = 0) -> tuple[list[ProcessInstance], int]:
-    """Instances the caller may see, newest first."""
+                   business_key: str | None = None, limit: int = 50, offset: int = 0,
+                   is_test: bool | None = None) -> tuple[list[ProcessInstance], int]:
+    """Instances the caller may see, newest first (`is_test`: only test cases, or only real ones)."""
     query = visible_instances(select(ProcessInstance), actor)
+    if is_test is not None:
+        query = query.where(ProcessInstance.is_test.is_(is_test))
     if status:
         if status not in INSTANCE_STATUSES:
             raise Invalid(f"unknown status '{status}'; one of {', '.join(INSTANCE_STATUSES)}")
@@ -90,14 +120,23 @@ def instance_details(session: Session, instance: ProcessInstance) -> dict[str, A
     return {"definition": definition, "active_tasks": tasks, "incidents": incidents}
 
 
+CANCELLERS = ("supervisor", "admin")
+ENDED = ("completed", "cancelled")
+
+
+def may_cancel(actor: Principal, instance: ProcessInstance) -> bool:
+    """Whether `cancel_instance` would cancel the case now (supervisors and admins; a case not yet ended)."""
+    return actor.has(*CANCELLERS) and instance.status not in ENDED
+
+
 def cancel_instance(session: Session, *, actor: Principal, instance_id: int, clock: Clock,
                     reason: str | None = None) -> ProcessInstance:
     """Cancel a running case (supervisors and admins); its open tasks are withdrawn."""
     get_instance(session, actor=actor, instance_id=instance_id)
-    if not actor.has("supervisor", "admin"):
+    if not actor.has(*CANCELLERS):
         raise Forbidden("only supervisors and admins cancel cases")
     instance = orchestration.lock_instance(session, instance_id, actor.municipality_id)
-    if instance.status in ("completed", "cancelled"):
+    if instance.status in ENDED:
         from app.errors import Conflict
         raise Conflict(f"instance {instance_id} is already {instance.status}")
     definition = session.get_one(ProcessDefinition, instance.definition_id)

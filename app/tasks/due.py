@@ -1,7 +1,6 @@
 """Due and follow-up dates of a new human task, from the model's properties."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -9,8 +8,7 @@ from dateutil.relativedelta import relativedelta
 
 from app.engine.calendar import DeadlineError, due_at, parse_duration
 from app.engine.juel import is_juel
-
-_JUEL_NAME = re.compile(r"^[#$]\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}$")
+from app.engine.juel_dates import evaluate_date
 
 
 def _camunda_date(raw: str | None, now: datetime, data: dict[str, Any]) -> datetime | None:
@@ -19,8 +17,7 @@ def _camunda_date(raw: str | None, now: datetime, data: dict[str, Any]) -> datet
         return None
     value: Any = raw.strip()
     if is_juel(value):
-        match = _JUEL_NAME.match(value)
-        value = data.get(match.group(1)) if match else None
+        return evaluate_date(value, now, data)  # ${var}, ${dateTime().plusDays(n)} and the like
     if isinstance(value, datetime):
         return value if value.tzinfo else None
     if not isinstance(value, str) or not value:

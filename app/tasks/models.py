@@ -56,7 +56,8 @@ class HumanTask(Model):
     follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Legal clocks (app/deadlines/clocks.py): where the clock started, legal deadline or internal target,
-    # 'person' for a clock running against the person, and a pause (Hemmung) with the time it had left.
+    # 'person' for a clock running against the person, and a pause (app/deadlines/pause.py): while paused,
+    # due_at is empty (no overdue view or escalation counts it) and paused_due_at keeps the end it had.
     due_from: Mapped[date | None] = mapped_column(Date())
     due_from_label: Mapped[str | None] = mapped_column(String(200))
     legal: Mapped[bool | None] = mapped_column(Boolean())
@@ -64,6 +65,7 @@ class HumanTask(Model):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pause_mode: Mapped[str | None] = mapped_column(String(20))
     pause_reason: Mapped[str | None] = mapped_column(String(300))
+    paused_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # due_at is empty while paused
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     second_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

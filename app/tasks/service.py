@@ -21,6 +21,11 @@ MUNICIPALITY_WIDE_READERS = ("supervisor", "admin")
 SORTS = {"due_at": HumanTask.due_at, "created_at": HumanTask.created_at, "id": HumanTask.id}
 
 
+def real_cases() -> ColumnElement[bool]:
+    """Tasks of real cases only: statistics and the heatmap leave designers' test cases out."""
+    return HumanTask.instance_id.not_in(select(ProcessInstance.id).where(ProcessInstance.is_test.is_(True)))
+
+
 def visible_tasks(query: Select, actor: Principal) -> Select:
     """Clerks and leads see their offices' tasks; supervisors and admins the whole municipality."""
     query = query.where(HumanTask.municipality_id == actor.municipality_id)
@@ -100,10 +105,38 @@ def _may_see(actor: Principal, task: HumanTask) -> bool:
     return actor.has(*MUNICIPALITY_WIDE_READERS) or task.office_id in actor.office_ids
 
 
-def _may_work(actor: Principal, task: HumanTask) -> bool:
+def may_work(actor: Principal, task: HumanTask) -> bool:
+    """Clerks and leads of the task's office (and admins) work on it: claim, release, complete."""
     if actor.has("admin"):
         return True
     return actor.has("clerk", "lead") and task.office_id in actor.office_ids
+
+
+def _may_take_from(actor: Principal, task: HumanTask) -> bool:
+    """Who may release a task someone holds: its holder, a lead or an admin."""
+    return task.assignee == actor.username or actor.has("lead", "admin")
+
+
+def may_claim(actor: Principal, task: HumanTask) -> bool:
+    """Whether `claim` would take the task for the actor now (an open task nobody holds)."""
+    return task.status == "open" and may_work(actor, task) and task.assignee is None
+
+
+def may_release(actor: Principal, task: HumanTask) -> bool:
+    """Whether `unclaim` would give the task back to the office queue now."""
+    return (task.status == "open" and may_work(actor, task) and task.assignee is not None
+            and _may_take_from(actor, task))
+
+
+def may_complete(actor: Principal, task: HumanTask, *, standing_in_for: tuple[str, ...] = ()) -> bool:
+    """Whether `complete` would accept the actor's answer now: an open task nobody else holds.
+
+    `standing_in_for` names the absent clerks the actor substitutes today (app.directory.absence): their tasks
+    the actor completes "in Vertretung".
+    """
+    holder_away = task.assignee is not None and task.assignee in standing_in_for
+    return (task.status == "open" and may_work(actor, task)
+            and (task.assignee in (None, actor.username) or holder_away))
 
 
 # The case is found through the task's primary key in a scalar subquery, so both lookups are by primary key
@@ -123,7 +156,7 @@ def _lock_for_action(session: Session, actor: Principal, task_id: int) -> tuple[
     task = session.get(HumanTask, task_id, populate_existing=True)  # re-read under the lock
     if task is None or not _may_see(actor, task):
         raise NotFound(f"task {task_id} not found")
-    if not _may_work(actor, task):
+    if not may_work(actor, task):
         raise Forbidden("only clerks and leads of the task's office work on it")
     if task.status != "open":
         raise Conflict(f"task {task_id} is already {task.status}")
@@ -151,7 +184,7 @@ def unclaim(session: Session, *, actor: Principal, task_id: int, clock: Clock) -
     task, instance = _lock_for_action(session, actor, task_id)
     if task.assignee is None:
         return task
-    if task.assignee != actor.username and not actor.has("lead", "admin"):
+    if not _may_take_from(actor, task):
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     old = task.assignee
     task.assignee = None

@@ -34,7 +34,7 @@ from app.instances import service as instances
 from app.instances.models import INSTANCE_STATUSES, ProcessInstance
 from app.orchestration import IncidentRaised
 from app.tasks.models import HumanTask
-from app.web import diagram, exports, task_views
+from app.web import diagram, exports, task_views, unit_of_work
 from app.web.auth import current_principal, login_required, roles_required
 from app.web.clerk import clock
 from app.web.designer import parse_json_object
@@ -72,22 +72,19 @@ def index():
     status = status if status in INSTANCE_STATUSES else ""
     process = request.args.get("prozess", "").strip()
     key = request.args.get("aktenzeichen", "").strip()
+    tests = request.args.get("testfaelle", "")
+    tests = tests if tests in ("ohne", "nur") else ""
     page = max(request.args.get("seite", 1, type=int) or 1, 1)
     rows, total = instances.list_instances(db.session(), actor=actor, status=status or None,
                                            process_key=process or None, business_key=key or None, limit=PAGE_SIZE,
-                                           offset=(page - 1) * PAGE_SIZE)
+                                           offset=(page - 1) * PAGE_SIZE,
+                                           is_test={"ohne": False, "nur": True}.get(tests))
     latest, _ = definitions.list_definitions(db.session(), actor=actor, latest_only=True, limit=500)
     return render_template("cases/index.html", rows=rows, total=total, page=page,
                            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
                            definitions=_definitions_by_id({r.definition_id for r in rows}),
                            processes=sorted(latest, key=lambda d: d.name.casefold()), statuses=status_labels(),
-                           filters={"status": status, "prozess": process, "aktenzeichen": key})
-
-
-def may_move_due(actor, task: HumanTask) -> bool:
-    """The service's rule for moving a due date, mirrored to decide whether to show the form."""
-    return task.status == "open" and (actor.has("supervisor", "admin")
-                                      or (actor.has("lead") and task.office_id in actor.office_ids))
+                           filters={"status": status, "prozess": process, "aktenzeichen": key, "testfaelle": tests})
 
 
 def _cancel_reason(instance: ProcessInstance, events: list[Any]) -> str | None:
@@ -113,10 +110,11 @@ def _case_context(instance_id: int, **extra: Any) -> dict[str, Any]:
                                finished=instance.status == "completed")
     context = {
         "instance": instance, "definition": definition, "status": status_labels().get(instance.status),
-        "tasks": [{"view": v, "may_move": may_move_due(actor, v.task), "due_local": _local_input(v.task.due_at)}
-                  for v in views],
-        "incidents": details["incidents"], "may_retry": actor.has("admin"),
-        "may_cancel": actor.has("supervisor", "admin") and instance.status in ("running", "incident"),
+        "tasks": [{"view": v, "may_move": deadlines.may_move_due(actor, v.task),
+                   "due_local": _local_input(v.task.due_at)} for v in views],
+        "incidents": details["incidents"],
+        "retryable": {i.id for i in details["incidents"] if incident_service.may_retry(actor, i)},
+        "may_cancel": instances.may_cancel(actor, instance),
         "history": task_views.history(db.session(), instance, definition),
         "drawing": diagram.drawable(definition.bpmn_xml), "marks": marks,
         "done_count": sum(1 for m in marks if m["kind"] == "done"), "cancel_reason": _cancel_reason(instance, events),
@@ -139,7 +137,6 @@ def _local_input(moment: datetime | None) -> str:
 def case(instance_id: int):
     """A case: status, its path on the diagram, open tasks, incidents and the audit trail in words."""
     context = _case_context(instance_id)  # reads the case file through the read rule, which logs the read
-    db.session.commit()
     return render_template("cases/case.html", **context)
 
 
@@ -158,11 +155,11 @@ def export_trail(instance_id: int):
 
 
 @bp.route("/<int:instance_id>/abbrechen", methods=["GET", "POST"])
-@roles_required("supervisor", "admin")
+@roles_required(*instances.CANCELLERS)
 def cancel(instance_id: int):
     """Cancel a case: a confirmation page with a reason first; the reason goes into the audit trail."""
     instance = instances.get_instance(db.session(), actor=current_principal(), instance_id=instance_id)
-    if instance.status not in ("running", "incident"):
+    if instance.status in instances.ENDED:
         flash(gettext("The case is %(status)s and can no longer be cancelled.",
                       status=status_labels().get(instance.status)), "error")
         return redirect(url_for("cases.case", instance_id=instance_id), 303)
@@ -174,9 +171,8 @@ def cancel(instance_id: int):
     try:
         instances.cancel_instance(db.session(), actor=current_principal(), instance_id=instance_id, clock=clock(),
                                   reason=reason)
-        db.session.commit()
     except Conflict:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(gettext("Someone else changed this meanwhile. Please reload the page and try again."), "error")
         return redirect(url_for("cases.case", instance_id=instance_id), 303)
     flash(gettext("The case %(case)s was cancelled.", case=instance.business_key), "success")
@@ -184,7 +180,7 @@ def cancel(instance_id: int):
 
 
 @bp.post("/<int:instance_id>/stoerungen/<int:incident_id>/wiederholen")
-@roles_required("admin")
+@roles_required(*incident_service.RETRIERS)
 def retry(instance_id: int, incident_id: int):
     """Retry the failed step of an incident (admins)."""
     actor = current_principal()
@@ -199,13 +195,11 @@ def retry(instance_id: int, incident_id: int):
     try:
         incident_service.retry_incident(db.session(), actor=actor, incident_id=incident_id, clock=clock(),
                                         data=data or None)
-        db.session.commit()
         flash(gettext("The step was retried successfully."), "success")
     except IncidentRaised as exc:
-        db.session.commit()  # the new incident is kept
-        flash(gettext("The step failed again: %(reason)s", reason=exc.message), "error")
+        unit_of_work.keep_incident(gettext("The step failed again: %(reason)s", reason=exc.message))
     except Conflict:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(gettext("This incident has already been dealt with."), "error")
     return redirect(url_for("cases.case", instance_id=instance_id) + "#stoerungen", 303)
 
@@ -219,7 +213,7 @@ def _parse_local(value: str) -> datetime | None:
 
 
 @bp.post("/<int:instance_id>/aufgaben/<int:task_id>/frist")
-@roles_required("lead", "supervisor", "admin")
+@roles_required(*deadlines.DUE_MOVERS)
 def move_due(instance_id: int, task_id: int):
     """Move the due date of an open task (leads of its office, supervisors, admins); audited."""
     actor = current_principal()
@@ -246,12 +240,61 @@ def move_due(instance_id: int, task_id: int):
     try:
         deadlines.move_due_date(db.session(), actor=actor, task_id=task_id, due_at=due, clock=clock(), reason=reason,
                                 confirm_past=confirmed)
-        db.session.commit()
     except (Conflict, Forbidden) as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(gettext("The deadline was not changed: the task is no longer open.") if isinstance(exc, Conflict)
               else gettext("You may not change this deadline."), "error")
         return redirect(url_for("cases.case", instance_id=instance_id), 303)
     flash(gettext("The deadline of “%(task)s” is now %(due)s.", task=task.name,
                   due=due.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M")), "success")
+    return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
+
+
+def _open_task_of(instance_id: int, task_id: int) -> HumanTask:
+    instances.get_instance(db.session(), actor=current_principal(), instance_id=instance_id)
+    task = db.session.get(HumanTask, task_id)
+    if task is None or task.instance_id != instance_id:
+        abort(404)
+    return task
+
+
+@bp.post("/<int:instance_id>/aufgaben/<int:task_id>/hemmung")
+@roles_required("lead", "supervisor", "admin")
+def pause_due(instance_id: int, task_id: int):
+    """Pause a task's deadline (Hemmung or Unterbrechung) with a reason; audited."""
+    from app.deadlines import pause as pausing
+    from app.errors import Invalid
+
+    task = _open_task_of(instance_id, task_id)
+    try:
+        pausing.pause(db.session(), actor=current_principal(), task_id=task_id, mode=request.form.get("art", ""),
+                      reason=request.form.get("grund", ""), clock=clock())
+        db.session.commit()
+    except (Conflict, Forbidden, Invalid) as exc:
+        db.session.rollback()
+        flash(gettext("Please give a reason for pausing the deadline.") if isinstance(exc, Invalid)
+              else gettext("You may not change this deadline.") if isinstance(exc, Forbidden)
+              else gettext("The deadline was not paused: it is paused already or the task is no longer open."), "error")
+        return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
+    flash(gettext("The deadline of “%(task)s” is paused.", task=task.name), "success")
+    return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
+
+
+@bp.post("/<int:instance_id>/aufgaben/<int:task_id>/fortsetzen")
+@roles_required("lead", "supervisor", "admin")
+def resume_due(instance_id: int, task_id: int):
+    """Let a paused deadline run again; audited."""
+    from app.deadlines import pause as pausing
+
+    task = _open_task_of(instance_id, task_id)
+    try:
+        pausing.resume(db.session(), actor=current_principal(), task_id=task_id, clock=clock())
+        db.session.commit()
+    except (Conflict, Forbidden) as exc:
+        db.session.rollback()
+        flash(gettext("You may not change this deadline.") if isinstance(exc, Forbidden)
+              else gettext("The deadline was not resumed: it is not paused or the task is no longer open."), "error")
+        return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)
+    flash(gettext("The deadline of “%(task)s” runs again, now due %(due)s.", task=task.name,
+                  due=task.due_at.astimezone(BERLIN).strftime("%d.%m.%Y") if task.due_at else "—"), "success")
     return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)

@@ -27,9 +27,10 @@ from app.instances import service as instances
 from app.orchestration import IncidentRaised
 from app.tasks import service as tasks
 from app.tasks.models import HumanTask
-from app.web import forms_render, task_views
+from app.web import forms_render, task_views, unit_of_work
 from app.web.auth import current_principal, roles_required, safe_next
 from app.web.nav import NavItem, register_nav
+from app.web.people import label_people
 from app.web.ui import is_htmx
 
 bp = Blueprint("clerk", __name__, url_prefix="/aufgaben")
@@ -73,6 +74,7 @@ def inbox():
     rows, total = tasks.list_tasks(db.session(), actor=actor, now=now, sort_by="due_at", limit=PAGE_SIZE,
                                    offset=(page - 1) * PAGE_SIZE, standing_in_for=absent, **FILTERS[show])
     items = task_views.task_views(db.session(), rows, actor=actor, now=now)
+    label_people(db.session(), actor, items)
     overdue = sum(1 for item in items if item.overdue)
     names = display_names(db.session(), actor.municipality_id)
     return render_template("clerk/inbox.html", items=items, total=total, show=show, filters=_filter_labels(),
@@ -104,6 +106,7 @@ def _detail_context(task: HumanTask, *, values: dict[str, Any] | None = None, er
     errors = errors or {}
     fields = forms_render.form_fields(doc, values if values is not None else data, errors, raw=raw) if doc else []
     view = task_views.task_views(db.session(), [task], actor=actor, now=now)[0]
+    label_people(db.session(), actor, [view])
     return {"item": view, "instance": instance, "definition": definition, "form_doc": doc, "fields": fields,
             "entries": content.entries, "releases": release_views(content), "refusals": refusals(db.session(), task),
             "errors": errors, "form_error": errors.get(forms_render.FORM_ERROR),
@@ -118,7 +121,6 @@ def task(task_id: int):
     actor = current_principal()
     found = tasks.get_task(db.session(), actor=actor, task_id=task_id)
     context = _detail_context(found)  # reads the case through the read rule, which logs the read
-    db.session.commit()
     return render_template("clerk/task.html", **context)
 
 
@@ -138,27 +140,26 @@ def complete(task_id: int):
             return _with_errors(found, raw, errors)
     try:
         tasks.complete(db.session(), actor=actor, task_id=task_id, data=data, clock=clock())
-        db.session.commit()
-    except IncidentRaised as exc:
-        db.session.commit()  # the incident is kept; the task stays open
-        flash(gettext("The case could not move on: a step failed and was recorded as an incident (%(reason)s).",
-                      reason=exc.message), "error")
+    except IncidentRaised as exc:  # the task stays open
+        unit_of_work.keep_incident(gettext(
+            "The case could not move on: a step failed and was recorded as an incident (%(reason)s).",
+            reason=exc.message))
         return redirect(url_for("clerk.task", task_id=task_id), 303)
     except Invalid as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         fields = (exc.details or {}).get("fields") if isinstance(exc.details, dict) else None
         if doc and fields:
             return _with_errors(found, raw, forms_render.explain_errors(doc, data, fields))
         raise
     except (Conflict, Forbidden) as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(_conflict_message(task_id, exc), "error")
         return redirect(url_for("clerk.task", task_id=task_id), 303)
     return redirect(url_for("clerk.done", task_id=task_id), 303)
 
 
 def _with_errors(found: HumanTask, raw: dict[str, Any], errors: dict[str, str]):
-    db.session.rollback()
+    unit_of_work.discard()
     context = _detail_context(found, values=raw, errors=errors, raw=True)
     return render_template("clerk/task.html", **context), 422
 
@@ -197,13 +198,13 @@ def _claim_action(task_id: int, action: Callable, success: str):
     status, category, message = 200, "success", success
     try:
         action(db.session(), actor=actor, task_id=task_id, clock=clock())
-        db.session.commit()
     except (Conflict, Forbidden) as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         status, category, message = exc.status, "error", _conflict_message(task_id, exc)
     found = tasks.get_task(db.session(), actor=actor, task_id=task_id)
     if is_htmx():
         item = task_views.task_views(db.session(), [found], actor=actor, now=clock().now())[0]
+        label_people(db.session(), actor, [item])
         template = "clerk/_row.html" if request.form.get("ansicht") == "zeile" else "clerk/_claim.html"
         return render_template(template, item=item, message=message, category=category, oob=True), status
     flash(message, category)

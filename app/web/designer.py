@@ -6,17 +6,19 @@ import json
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
+from flask_babel import get_locale, gettext, lazy_gettext
 
 from app.definitions import service as definitions
 from app.definitions.diff import version_changes
 from app.definitions.models import ProcessDefinition
+from app.engine.problem_texts import german
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.forms import service as forms
 from app.instances import service as instances
+from app.instances.models import ProcessInstance
 from app.orchestration import IncidentRaised
-from app.web import diagram, model_texts
+from app.web import diagram, forms_render, model_texts, start_form, task_views, unit_of_work
 from app.web.auth import current_principal, roles_required
 from app.web.clerk import clock
 from app.web.formatting import calendar_label
@@ -27,6 +29,7 @@ from app.web.ui import is_htmx
 bp = Blueprint("designer", __name__, url_prefix="/modelle")
 DESIGNER_ROLES = ("designer", "admin")
 MAX_VERSIONS = 200
+REPORT_SHOWN = 10  # problems listed before the rest is folded under "+N weitere"
 
 
 def register(app: Flask) -> None:
@@ -45,7 +48,10 @@ def _latest_forms() -> list[Any]:
 def _index_context() -> dict[str, Any]:
     actor = current_principal()
     latest, _ = definitions.list_definitions(db.session(), actor=actor, latest_only=True, limit=500)
-    return {"processes": sorted(latest, key=lambda d: d.name.casefold()), "forms": _latest_forms()}
+    warning_counts = {d.key: len(model_texts.split_warnings(d.summary or {}, model_texts.callers_of(d.key, latest))[0])
+                      for d in latest}
+    return {"processes": sorted(latest, key=lambda d: d.name.casefold()), "forms": _latest_forms(),
+            "warning_counts": warning_counts}
 
 
 @bp.get("")
@@ -59,10 +65,14 @@ def _report(data: bytes, filename: str, problems: list[dict[str, Any]]) -> dict[
     """The validation report: each problem in words, and the uploaded diagram with the problems marked."""
     drawing = diagram.drawable(data)
     names = element_names(drawing.xml or "") if drawing.xml else {}
+    german_ui = str(get_locale() or "de").startswith("de")
     rows = [{"number": number, "element_id": p.get("element_id"), "name": names.get(p.get("element_id") or ""),
-             "line": p.get("line"), "kind": model_texts.problem_kind(p.get("code")), "message": p.get("message")}
+             "line": p.get("line"), "kind": model_texts.problem_kind(p.get("code")),
+             "message": (p.get("message_de") or german(p.get("message") or "")) if german_ui else p.get("message"),
+             "lang": "de" if german_ui else "en"}
             for number, p in enumerate(problems, start=1)]
-    return {"filename": filename, "problems": rows, "drawing": drawing, "marks": diagram.problem_marks(problems)}
+    return {"filename": filename, "problems": rows, "shown": REPORT_SHOWN, "drawing": drawing,
+            "marks": diagram.problem_marks(problems)}
 
 
 def _upload_failed(report: dict[str, Any] | None, message: str | None = None):
@@ -82,10 +92,9 @@ def upload():
     data = upload_file.read(limit + 1)
     try:
         definition, created = definitions.deploy(db.session(), actor=current_principal(), data=data, clock=clock(),
-                                                 max_bytes=limit)
-        db.session.commit()
+                                                 max_bytes=limit, confirm=request.form.get("bestaetigen") == "ja")
     except Invalid as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         problems = (exc.details or {}).get("problems") if isinstance(exc.details, dict) else None
         problems = problems or [{"element_id": None, "message": exc.message, "line": None, "code": "invalid"}]
         return _upload_failed(_report(data, upload_file.filename, problems))
@@ -111,9 +120,8 @@ def upload_form():
     try:
         form, created = forms.deploy_form(db.session(), actor=current_principal(), raw=upload_file.read(
             forms.MAX_FORM_BYTES + 1), clock=clock())
-        db.session.commit()
     except Invalid as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         return _form_failed(gettext("The form was not deployed: %(reason)s", reason=exc.message))
     if created:
         flash(gettext("Form “%(key)s” was deployed as version %(version)d.", key=form.key, version=form.version),
@@ -167,15 +175,30 @@ def _version_context(definition: ProcessDefinition, rows: list[ProcessDefinition
     timers = [{**t, "name": names.get(t.get("element_id") or "") or t.get("element_id"),
                "host": names.get(t.get("attached_to") or "") or t.get("attached_to")}
               for t in summary.get("timers") or []]
-    warnings = [model_texts.warning_text(w, summary) for w in summary.get("warnings") or []]
+    latest, _ = definitions.list_definitions(db.session(), actor=current_principal(), latest_only=True, limit=500)
+    callers = model_texts.callers_of(definition.key, latest)
+    kept, resolved = model_texts.split_warnings(summary, callers)
+    warnings = [model_texts.warning_text(w, summary) for w in kept]
     context = {"definition": definition, "versions": rows, "tasks": tasks, "timers": timers, "warnings": warnings,
+               "callers": callers or [definition.name], "caller_lanes": resolved,
+               "caller_lanes_text": ", ".join(f"„{lane}“" for lane in resolved),
                "drawing": diagram.drawable(definition.bpmn_xml),
                "marks": [{"id": w.get("element_id"), "kind": "problem", "badge": "!", "label": gettext("Warning")}
-                         for w in summary.get("warnings") or [] if w.get("element_id")],
+                         for w in kept if w.get("element_id")],
                "duration_text": model_texts.duration_text, "calendar_label": calendar_label, "errors": {},
                "values": {}}
+    doc = _start_doc(definition)
+    context["start_fields"] = forms_render.form_fields(doc, extra.get("start_values") or {},
+                                                       extra.get("start_errors") or {}, raw=True)
     context.update(extra)
     return context
+
+
+def _start_doc(definition: ProcessDefinition) -> dict[str, Any]:
+    """The generated start form of a version (app.web.start_form)."""
+    municipality_id = current_principal().municipality_id
+    docs = {f.key: f.schema for f in forms.list_forms(db.session(), actor=current_principal())}
+    return start_form.start_form(definition, task_views.form_properties(db.session(), municipality_id), docs)
 
 
 @bp.get("/<key>/<int:version>")
@@ -207,25 +230,32 @@ def start_test_case(key: str, version: int):
     definition, rows = _find_version(key, version)
     business_key = request.form.get("aktenzeichen", "").strip()
     raw = request.form.get("daten", "")
-    data, data_error = parse_json_object(raw)
+    extra, data_error = parse_json_object(raw)
+    doc = _start_doc(definition)
+    typed, field_errors, start_values = forms_render.parse_submission(doc, request.form)
     errors = {}
     if not business_key:
         errors["aktenzeichen"] = gettext("Please enter a case reference.")
     if data_error:
         errors["daten"] = data_error
-    if errors:
+    if errors or field_errors:
         context = _version_context(definition, rows, errors=errors,
-                                   values={"aktenzeichen": business_key, "daten": raw})
+                                   values={"aktenzeichen": business_key, "daten": raw},
+                                   start_values=start_values, start_errors=field_errors)
         return render_template("designer/version.html", **context), 422
+    # The generated form's fields first; the optional JSON adds what the form does not ask for.
+    data = {**(extra or {}), **{k: v for k, v in typed.items() if v not in (None, "", [])}}
     actor = current_principal()
     try:
         instance = instances.start_instance(db.session(), actor=actor, process_key=key, business_key=business_key,
                                             data=data, clock=clock(), definition_id=definition.id)
-        db.session.commit()
+        instance.is_test = True  # marked everywhere, counted nowhere (docs/ui.md, "Test cases")
     except IncidentRaised as exc:
-        db.session.commit()  # the case and its incident are kept, as the API does
-        flash(gettext("The test case %(case)s was started, but a step failed: %(reason)s", case=business_key,
-                      reason=exc.message), "error")
+        failed = db.session.get(ProcessInstance, (exc.details or {}).get("instance_id") or -1)
+        if failed is not None:
+            failed.is_test = True
+        unit_of_work.keep_incident(gettext("The test case %(case)s was started, but a step failed: %(reason)s",
+                                           case=business_key, reason=exc.message))
         return redirect(url_for("cases.case", instance_id=(exc.details or {}).get("instance_id")), 303)
     flash(gettext("Test case %(case)s was started on version %(version)d.", case=business_key,
                   version=definition.version), "success")

@@ -157,16 +157,30 @@ def _decimal(value: float) -> str:
     return format_decimal(round(value, 1), format="#,##0.#")
 
 
-def heat_marks(stats: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per activity: fill and frame by median time, a badge with the number of tasks waiting (none for 0)."""
-    top = max((s.median_hours or 0 for s in stats.values()), default=0)
+def heat_value(entry: Any, by: str) -> float | None:
+    """What colours an activity: its median time (hours) or, `by="overdue"`, its number of overdue tasks."""
+    return (entry.overdue or None) if by == "overdue" else entry.median_hours
+
+
+def busiest(stats: dict[str, Any], by: str = "median", count: int = 3) -> list[str]:
+    """The activities a heatmap opens on: most tasks waiting (then the colouring value), at most `count`."""
+    ranked = sorted((s for s in stats.values() if s.waiting or heat_value(s, by)),
+                    key=lambda s: (-s.waiting, -(heat_value(s, by) or 0), s.element_id))
+    return [s.element_id for s in ranked[:count]]
+
+
+def heat_marks(stats: dict[str, Any], by: str = "median") -> list[dict[str, Any]]:
+    """Per activity: fill and frame by median time (or overdue count), a badge with the tasks waiting (none for 0)."""
+    top = max((heat_value(s, by) or 0 for s in stats.values()), default=0)
     marks = []
     for element_id, entry in stats.items():
         text = ngettext("%(num)d waiting", "%(num)d waiting", entry.waiting)
+        if entry.overdue:
+            text += " · " + ngettext("%(num)d overdue", "%(num)d overdue", entry.overdue)
         if entry.median_hours is not None:
             text += " · " + gettext("median %(time)s", time=hours_text(entry.median_hours))
         # The badge stays short so that large processes stay readable; the full text is its tooltip and
         # stands in the table below the diagram.
-        marks.append({"id": element_id, "kind": f"heat-{heat_level(entry.median_hours, top)}",
+        marks.append({"id": element_id, "kind": f"heat-{heat_level(heat_value(entry, by), top)}",
                       "badge": str(entry.waiting) if entry.waiting else None, "label": f"{entry.name}: {text}"})
     return marks

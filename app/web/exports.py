@@ -59,7 +59,8 @@ def download(*, reader: Principal, fmt: str, filename: str, municipality_id: int
         details["since"] = since.isoformat()
     record_read(db.session(), reader=reader, action="audit_export", at=clock().now(), instance_id=instance_id,
                 details=details)
-    db.session.commit()  # the entry stays even if the download breaks off
+    # The unit of work commits the entry when the view returns, before the first byte is sent: it stays even if
+    # the download breaks off.
     response = Response(stream_with_context(_chunks(filters, fmt, reader)), mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"  # personal data must not stay in caches

@@ -123,6 +123,13 @@ def _sentence(event: AuditEvent, task: str, element: str, names_by_id: dict[str,
             return gettext("Deadline of “%(task)s” changed to %(due)s (reason: %(reason)s)", task=task, due=shown,
                            reason=reason)
         return gettext("Deadline of “%(task)s” changed to %(due)s", task=task, due=shown)
+    if kind == "deadline_paused":
+        return gettext("Deadline of “%(task)s” paused (%(mode)s): %(reason)s", task=task,
+                       mode=details.get("mode", ""), reason=details.get("reason", ""))
+    if kind == "deadline_resumed":
+        new = details.get("new")
+        shown = due_display(datetime.fromisoformat(new)) if new else "—"
+        return gettext("Deadline of “%(task)s” running again, now due %(due)s", task=task, due=shown)
     return None  # deployment, user and retention events do not belong to a case's story
 
 

@@ -38,12 +38,35 @@ def _problem_kinds() -> dict[str, str]:
             "unsupported": gettext("Not supported"), "call_target": gettext("Called process missing"),
             "expression": gettext("Expression not allowed"), "timer": gettext("Timer not understood"),
             "property": gettext("Property invalid"), "structure": gettext("Structure"),
-            "reserved_id": gettext("Reserved id")}
+            "reserved_id": gettext("Reserved id"), "confirm": gettext("Needs your confirmation")}
 
 
 def problem_kind(code: str | None) -> str:
     """The German/English name of a problem code from the BPMN check."""
     return _problem_kinds().get(code or "", gettext("Problem"))
+
+
+def callers_of(key: str, latest: list[Any]) -> list[str]:
+    """Names of the deployed processes (newest versions) whose call activities call this process."""
+    return sorted({d.name for d in latest if key in ((d.summary or {}).get("called_elements") or [])
+                   and d.key != key})
+
+
+def split_warnings(summary: dict[str, Any], callers: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """(real warnings, lanes resolved by the caller): in a process other processes call (or one this model calls), a
+    task in a lane that is no office goes to the calling task's office at run time (Lotse resolves the caller's
+    lane), so it is no warning."""
+    kept, resolved = [], []
+    for warning in summary.get("warnings") or []:
+        task = (summary.get("user_tasks") or {}).get(warning.get("element_id") or "") or {}
+        own = task.get("process_id") in ("", None, *(summary.get("processes") or []))
+        # A task of a process this model calls takes the calling task's office as well.
+        if task.get("lane") and (callers or not own):
+            if task["lane"] not in resolved:
+                resolved.append(task["lane"])
+            continue
+        kept.append(warning)
+    return kept, resolved
 
 
 def warning_text(warning: dict[str, Any], summary: dict[str, Any]) -> str:

@@ -39,7 +39,6 @@ def index():
 def read(notification_id: int):
     """Mark one notification read."""
     service.mark_read(db.session(), actor=current_principal(), notification_id=notification_id, clock=clock())
-    db.session.commit()
     return redirect(url_for("notifications.index"), 303)
 
 
@@ -50,6 +49,5 @@ def read_all():
     from flask import flash
 
     count = service.mark_all_read(db.session(), actor=current_principal(), clock=clock())
-    db.session.commit()
     flash(gettext("%(num)d notifications marked as read.", num=count), "success")
     return redirect(url_for("notifications.index"), 303)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, render_template, request
-from flask_babel import gettext, lazy_gettext
+from flask_babel import format_decimal, gettext, lazy_gettext
 
 from app.deadlines.service import overdue_summary
 from app.definitions import service as definitions
@@ -69,11 +69,14 @@ def overview():
                            hours_text=diagram.hours_text, window=insights.WINDOW_DAYS)
 
 
-def _legend(stats: dict[str, insights.ActivityStats]) -> list[dict[str, Any]]:
-    top = max((s.median_hours or 0 for s in stats.values()), default=0)
+def _legend(stats: dict[str, insights.ActivityStats], by: str) -> list[dict[str, Any]]:
+    top = max((diagram.heat_value(s, by) or 0 for s in stats.values()), default=0)
     if not top:
         return []
     step = top / diagram.HEAT_LEVELS
+    if by == "overdue":
+        return [{"level": level, "text": gettext("up to %(num)s overdue", num=format_decimal(round(step * level, 1)))}
+                for level in range(1, diagram.HEAT_LEVELS + 1)]
     return [{"level": level, "text": gettext("up to %(time)s", time=diagram.hours_text(round(step * level, 1)))}
             for level in range(1, diagram.HEAT_LEVELS + 1)]
 
@@ -92,10 +95,13 @@ def process(key: str):
     stats = insights.activity_stats(db.session(), actor=actor, process_key=key, now=now,
                                     definition_id=definition.id if definition else None)
     shown = definition or versions[0]
-    top = max((s.median_hours or 0 for s in stats.values()), default=0)
-    rows = sorted(stats.values(), key=lambda s: (-(s.median_hours or 0), -s.waiting, s.name.casefold()))
+    by = "overdue" if request.args.get("farbe") == "ueberfaellig" else "median"
+    top = max((diagram.heat_value(s, by) or 0 for s in stats.values()), default=0)
+    rows = sorted(stats.values(), key=lambda s: (-(diagram.heat_value(s, by) or 0), -s.waiting, s.name.casefold()))
     return render_template("supervisor/process.html", definition=shown, versions=versions,
                            only_version=definition is not None, drawing=diagram.drawable(shown.bpmn_xml),
-                           marks=diagram.heat_marks(stats), legend=_legend(stats),
-                           rows=[{"stats": s, "level": diagram.heat_level(s.median_hours, top)} for s in rows],
+                           marks=diagram.heat_marks(stats, by), legend=_legend(stats, by), by=by,
+                           focus=diagram.busiest(stats, by),
+                           rows=[{"stats": s, "level": diagram.heat_level(diagram.heat_value(s, by), top)}
+                                 for s in rows],
                            hours_text=diagram.hours_text, window=insights.WINDOW_DAYS)

@@ -19,6 +19,7 @@ from app.directory.service import Principal, list_offices
 from app.engine.calendar import BERLIN
 from app.forms.models import FormDefinition
 from app.instances.models import ProcessInstance
+from app.tasks import service as tasks
 from app.tasks.models import HumanTask
 from app.web import formatting
 from app.web.history import HistoryEntry, case_history, element_names, escalation_target, message_labels
@@ -47,6 +48,8 @@ class TaskView:
     assignee_name: str | None = None
     standing_in: bool = False  # assigned to an absent clerk the viewer stands in for
     escalation: str | None = None  # "eskaliert an Amtsleitung Sozialamt (Stufe 1) am 05.03.2026, 01:00"
+    is_test: bool = False  # a designer's test case
+    person: str | None = None  # "Amina Haddad, * 17.04.1991" where the viewer may read it (app.web.people)
 
     @property
     def claimed_by_other(self) -> bool:
@@ -54,24 +57,19 @@ class TaskView:
         return bool(self.task.assignee) and not self.mine
 
 
-def may_work(actor: Principal, task: HumanTask) -> bool:
-    """The service's rule, mirrored to decide which buttons to show (the service still decides)."""
-    return actor.has("admin") or (actor.has("clerk", "lead") and task.office_id in actor.office_ids)
-
-
 def office_names(session: Session, municipality_id: int) -> dict[int, str]:
     """Office id → name for a municipality."""
     return {office.id: office.name for office in list_offices(session, municipality_id)}
 
 
-def process_names(session: Session, tasks: list[HumanTask]) -> dict[int, str]:
-    """Instance id → process name (with version) for the given tasks, in one query."""
+def process_names(session: Session, tasks: list[HumanTask]) -> dict[int, tuple[str, bool]]:
+    """Instance id → (process name, whether it is a test case) for the given tasks, in one query."""
     ids = {t.instance_id for t in tasks}
     if not ids:
         return {}
-    rows = session.execute(select(ProcessInstance.id, ProcessDefinition.name).join(
+    rows = session.execute(select(ProcessInstance.id, ProcessDefinition.name, ProcessInstance.is_test).join(
         ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id).where(ProcessInstance.id.in_(ids)))
-    return dict(rows.all())
+    return {instance_id: (name, bool(is_test)) for instance_id, name, is_test in rows}
 
 
 def task_view(task: HumanTask, *, actor: Principal, now: datetime, process: str, offices: dict[int, str],
@@ -81,15 +79,13 @@ def task_view(task: HumanTask, *, actor: Principal, now: datetime, process: str,
     left = formatting.time_left(now, task.due_at, task.calendar)
     standing_in = bool(task.assignee) and task.assignee in standing_in_for
     mine = task.assignee == actor.username or standing_in
-    workable = task.status == "open" and may_work(actor, task)
     return TaskView(
         task=task, process=process, office=offices.get(task.office_id, "—") if task.office_id else "—",
         due=formatting.due_display(task.due_at), due_iso=formatting.iso_local(task.due_at), left=left["text"],
         overdue=left["overdue"] and task.status == "open", due_today=left["today"],
         calendar=formatting.calendar_label(task.calendar), mine=mine,
-        can_claim=workable and task.assignee is None,
-        can_release=workable and task.assignee is not None and (mine or actor.has("lead", "admin")),
-        can_complete=workable and (task.assignee is None or mine),
+        can_claim=tasks.may_claim(actor, task), can_release=tasks.may_release(actor, task),
+        can_complete=tasks.may_complete(actor, task, standing_in_for=standing_in_for),
         assignee_name=(names or {}).get(task.assignee or "", task.assignee) if task.assignee else None,
         standing_in=standing_in, escalation=escalation_text(task, offices, coordination))
 
@@ -126,9 +122,14 @@ def task_views(session: Session, tasks: list[HumanTask], *, actor: Principal, no
     absent = standing_in_for(session, actor, now)
     coordination = coordination_office(session, actor.municipality_id, offices) if any(
         t.second_escalated_at for t in tasks) else None
-    return [task_view(t, actor=actor, now=now, process=processes.get(t.instance_id, t.process_key),
-                      offices=offices, names=names, standing_in_for=absent, coordination=coordination)
-            for t in tasks]
+    views = []
+    for t in tasks:
+        process, is_test = processes.get(t.instance_id, (t.process_key, False))
+        view = task_view(t, actor=actor, now=now, process=process, offices=offices, names=names,
+                         standing_in_for=absent, coordination=coordination)
+        view.is_test = is_test
+        views.append(view)
+    return views
 
 
 @lru_cache(maxsize=64)

@@ -12,7 +12,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.tasks import service as tasks
 from app.tasks.assign import assign, may_assign
-from app.web import task_views
+from app.web import task_views, unit_of_work
 from app.web.auth import current_principal, roles_required, safe_next
 from app.web.clerk import clock
 from app.web.formatting import din_date
@@ -66,9 +66,8 @@ def assign_task(task_id: int):
     try:
         task = assign(db.session(), actor=actor, task_id=task_id, assignee=username, clock=clock(),
                       notifier=current_app.extensions["lotse_notifier"])
-        db.session.commit()
     except (Conflict, Forbidden, Invalid, NotFound) as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         message = {Conflict: gettext("The task is no longer open."),
                    Forbidden: gettext("You may not assign this task."),
                    Invalid: gettext("Please choose a clerk of the task's office.")}.get(type(exc))
@@ -129,9 +128,8 @@ def add_absence():
         try:
             absences.set_absence(db.session(), actor=actor, username=values["person"] or actor.username,
                                  substitute=values["vertretung"], starts_on=starts, ends_on=ends, clock=clock())
-            db.session.commit()
         except Invalid as exc:
-            db.session.rollback()
+            unit_of_work.discard()
             fields = (exc.details or {}).get("fields", {}) if isinstance(exc.details, dict) else {}
             if "ends_on" in fields:
                 before = fields["ends_on"] == "before starts_on"
@@ -141,7 +139,7 @@ def add_absence():
                 errors["vertretung"] = gettext("Please choose someone else: the substitute must work in the same "
                                                "office.")
         except (Forbidden, NotFound):
-            db.session.rollback()
+            unit_of_work.discard()
             errors["person"] = gettext("You may enter absences only for yourself or, as a lead, for your office.")
     if errors:
         return _absence_page(errors, values, 422)
@@ -155,9 +153,8 @@ def remove_absence(absence_id: int):
     """Withdraw an absence."""
     try:
         absences.end_absence(db.session(), actor=current_principal(), absence_id=absence_id, clock=clock())
-        db.session.commit()
     except (Forbidden, NotFound):
-        db.session.rollback()
+        unit_of_work.discard()
         abort(404)
     flash(gettext("The absence was withdrawn."), "success")
     return redirect(url_for("team.absences_page"), 303)

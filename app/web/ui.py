@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.deadlines.kinds import deadline_label
 from app.errors import DomainError
-from app.extensions import db
-from app.web import formatting
+from app.web import formatting, unit_of_work
 from app.web.assets import vendor_url
 from app.web.nav import nav_items, start_url
 
@@ -74,17 +75,17 @@ def error_page(status: int, detail: str | None = None):
 
 
 def handle_domain_error(exc: DomainError):
-    """Domain errors on web pages: roll back (or keep an incident) and show the page for the status."""
+    """Domain errors on web pages: the page for the status; an incident is kept (committed when the request ends)."""
     if getattr(exc, "keep_changes", False):
-        db.session.commit()
+        unit_of_work.keep_changes()
     else:
-        db.session.rollback()
+        unit_of_work.discard()
     return error_page(exc.status, exc.message if exc.status in (409, 422) else None)
 
 
 def handle_http_error(exc: HTTPException):
     """Werkzeug errors (404 for unknown URLs, 400 for a missing CSRF token, …) as HTML pages."""
-    db.session.rollback()
+    unit_of_work.discard()
     if exc.code == 400 and type(exc).__name__ == "CSRFError":
         return error_page(400, gettext("The form has expired. Please go back, reload the page and try again."))
     return error_page(exc.code or 500)
@@ -92,8 +93,22 @@ def handle_http_error(exc: HTTPException):
 
 def handle_data_conflict(exc: Exception):
     """Concurrent changes (stale revision, unique constraint): ask to reload."""
-    db.session.rollback()
+    unit_of_work.discard()
     return error_page(409)
+
+
+def finish(response: Response) -> Response:
+    """End a web request's unit of work; a conflict found while committing becomes the 409 page."""
+    if not is_web_request():
+        return response
+    try:
+        unit_of_work.end(response.status_code < 400)
+    except (StaleDataError, IntegrityError):
+        unit_of_work.discard()
+        session.pop("_flashes", None)  # a success message would be untrue now
+        body, status = error_page(409)
+        return Response(body, status=status, mimetype="text/html")
+    return response
 
 
 def security_headers(response):
@@ -128,6 +143,7 @@ def init_ui(app: Flask) -> None:
     app.add_template_global(deadline_label, "deadline_label")
     app.add_template_filter(person, "person")
     app.after_request(security_headers)
+    app.after_request(finish)  # registered last, runs first: the headers also reach a conflict page
 
 
 def person(username: str | None) -> str:

@@ -94,6 +94,122 @@ def test_bound_clock_keeps_its_end_when_the_loop_rearms_the_timer(api, clock):
     [bound] = db.session.scalars(select(CaseClock).where(CaseClock.instance_id == case["id"])).all()
     assert (bound.name, bound.due_from.isoformat(), bound.legal_source) == ("analogleistungen", "2025-03-02",
                                                                             "§ 2 Abs. 1 AsylbLG")
+    [shown] = api.as_("jc").get(f"/api/instances/{case['id']}/clocks").get_json()
+    assert (shown["name"], shown["due_from"], shown["deadline_kind"]) == ("analogleistungen", "2025-03-02", "legal")
+    assert api.as_("fremd").get(f"/api/instances/{case['id']}/clocks").status_code == 404
     clock.set(datetime.fromisoformat("2028-03-02T00:00:01+01:00"))
     assert fire_due_timers(db.session, clock=clock) == [case["id"]]
     assert [t["element_id"] for t in _open(api, case["id"], "jc")] == ["ut_analog"]
+
+
+def _watched(api, clock, key):
+    api.deploy("clocks.bpmn")
+    case = api.start("klagefrist", key).get_json()
+    [task] = _open(api, case["id"])
+    _complete(api, task, {"zugestellt_am": "2026-03-02"})
+    return _open(api, case["id"])[0]
+
+
+def test_hemmung_keeps_the_time_left_and_is_not_overdue_meanwhile(app, api, clock):
+    """Paused Tue 10 Mar – Fri 20 Mar (10 days): the end moves from Mon 16 Mar to Thu 26 Mar; audited."""
+    from app.deadlines.service import run_deadline_jobs
+
+    task = _watched(api, clock, "AZ-H1")
+    clock.set(datetime.fromisoformat("2026-03-10T09:00:00+01:00"))
+    assert api.as_("abh").post(f"/api/tasks/{task['id']}/pause", {"reason": "x"}).status_code == 403
+    assert api.as_("jc_lead").post(f"/api/tasks/{task['id']}/pause", {"reason": "x"}).status_code in (403, 404)
+    assert api.as_("super").post(f"/api/tasks/{task['id']}/pause", {}).status_code == 422
+    paused = api.as_("super").post(f"/api/tasks/{task['id']}/pause", {"reason": "Prozesskostenhilfeantrag"})
+    assert paused.status_code == 200, paused.get_json()
+    body = paused.get_json()
+    assert body["paused"] is True and body["due_at"] is None and body["deadline_kind"] == "legal"
+    clock.set(datetime.fromisoformat("2026-03-18T09:00:00+01:00"))  # after the old end: not overdue, no escalation
+    assert run_deadline_jobs(db.session, clock=clock, notifier=app.extensions["lotse_notifier"]).escalated == 0
+    assert api.as_("abh").tasks(overdue="true") == []
+    assert api.as_("super").post(f"/api/tasks/{task['id']}/pause", {"reason": "y"}).status_code == 409
+    clock.set(datetime.fromisoformat("2026-03-20T09:00:00+01:00"))
+    resumed = api.as_("super").post(f"/api/tasks/{task['id']}/resume").get_json()
+    assert datetime.fromisoformat(resumed["due_at"]) == datetime.fromisoformat("2026-03-26T23:59:59.999999+01:00")
+    assert resumed["paused"] is False
+    kinds = [e["kind"] for e in api.as_("super").get(f"/api/instances/{task['instance_id']}/audit").get_json()["items"]]
+    assert "deadline_paused" in kinds and "deadline_resumed" in kinds
+
+
+def test_unterbrechung_restarts_the_full_period(api, clock):
+    """Restart on resume Wed 18 Mar: 14 days from then end Wed 1 Apr."""
+    task = _watched(api, clock, "AZ-U1")
+    clock.set(datetime.fromisoformat("2026-03-10T09:00:00+01:00"))
+    api.as_("super").post(f"/api/tasks/{task['id']}/pause", {"reason": "Nachforderung", "mode": "unterbrechung"})
+    clock.set(datetime.fromisoformat("2026-03-18T09:00:00+01:00"))
+    resumed = api.as_("super").post(f"/api/tasks/{task['id']}/resume").get_json()
+    assert datetime.fromisoformat(resumed["due_at"]) == datetime.fromisoformat("2026-04-01T23:59:59.999999+02:00")
+
+
+def test_person_clock_reminds_the_office_and_does_not_escalate(app, api, clock):
+    """§ 74 AsylG runs against the person: the office is reminded before the end; its passing is no escalation."""
+    from app.deadlines.service import run_deadline_jobs
+
+    _watched(api, clock, "AZ-P1")
+    notifier = app.extensions["lotse_notifier"]
+    clock.set(datetime.fromisoformat("2026-03-13T08:00:00+01:00"))
+    assert run_deadline_jobs(db.session, clock=clock, notifier=notifier).reminded == 1
+    clock.set(datetime.fromisoformat("2026-03-17T08:00:00+01:00"))
+    assert run_deadline_jobs(db.session, clock=clock, notifier=notifier).escalated == 0
+    [note] = api.as_("abh").get("/api/notifications").get_json()["items"]
+    assert note["kind"] == "reminder" and "gesetzliche Frist, läuft gegen die Person" in note["body"]
+    assert "Frist läuft seit 02.03.2026 (Zustellung des Bescheids)" in note["body"]
+
+
+WERKTAGE_TIMER = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="t">
+  <bpmn:process id="uma_meldung" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="Jobcenter">
+      <bpmn:flowNodeRef>s</bpmn:flowNodeRef><bpmn:flowNodeRef>warten</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>ut</bpmn:flowNodeRef><bpmn:flowNodeRef>e</bpmn:flowNodeRef>
+    </bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="warten" name="7 Werktage ab Beginn der Inobhutnahme">
+      <bpmn:extensionElements><camunda:properties>
+        <camunda:property name="lotse:dueFrom" value="${inobhutnahme_beginn}" />
+        <camunda:property name="lotse:calendar" value="werktage-nrw" />
+        <camunda:property name="lotse:legalSource" value="§ 42a Abs. 4 SGB VIII" />
+      </camunda:properties></bpmn:extensionElements>
+      <bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="td"><bpmn:timeDuration>P7D</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="ut" name="Meldung nachhalten">
+      <bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="warten" />
+    <bpmn:sequenceFlow id="b" sourceRef="warten" targetRef="ut" />
+    <bpmn:sequenceFlow id="c" sourceRef="ut" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_intermediate_timer_counts_werktage_from_the_case_date(api, clock):
+    """P3's bug: 7 Werktage from the start of custody (Mon 2 Mar) end Wed 11 Mar, even when the case starts later."""
+    deployed = api.as_("designer").upload("/api/definitions", WERKTAGE_TIMER.encode(), "uma.bpmn")
+    assert deployed.status_code in (200, 201), deployed.get_json()
+    clock.set(datetime.fromisoformat("2026-03-05T15:00:00+01:00"))
+    case = api.start("uma_meldung", "UMA-1", {"inobhutnahme_beginn": "2026-03-02"}, user="jc").get_json()
+    assert _next_timer(case["id"]) == datetime.fromisoformat("2026-03-11T23:59:59.999999+01:00")
+
+
+def test_the_model_pauses_a_deadline_while_a_step_is_open(api, clock):
+    """§ 6 Abs. 3 BQFG: while documents are requested the decision clock stands; it restarts when they are in."""
+    api.deploy("clock_pause.bpmn")
+    case = api.start("anerkennung", "AN-1", user="jc").get_json()
+    tasks = {t["element_id"]: t for t in _open(api, case["id"], "jc")}
+    decision = tasks["ut_bescheid"]
+    assert decision["paused"] is True and decision["due_at"] is None and decision["pause_mode"] == "unterbrechung"
+    assert decision["pause_reason"] == "Schritt offen: Unterlagen nachfordern"
+    clock.set(datetime.fromisoformat("2026-04-15T10:00:00+02:00"))
+    assert _complete(api, tasks["ut_nachforderung"], {}, "jc").status_code == 200
+    [decision] = _open(api, case["id"], "jc")
+    assert decision["paused"] is False
+    assert datetime.fromisoformat(decision["due_at"]) == datetime.fromisoformat("2026-07-15T23:59:59.999999+02:00")
+    kinds = [e["kind"] for e in api.as_("super").get(f"/api/instances/{case['id']}/audit").get_json()["items"]]
+    assert kinds.count("deadline_paused") == 1 and kinds.count("deadline_resumed") == 1

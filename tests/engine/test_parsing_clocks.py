@@ -78,3 +78,19 @@ def test_legal_marking_needs_a_source():
                 '<camunda:property name="lotse:against"', '<camunda:property name="lotse:deadline" value="legal" />'
                 '\n          <camunda:property name="lotse:against"')
     assert any("needs lotse:legalSource" in p for p in _problems(xml))
+
+
+def test_trigger_without_period_is_rejected():
+    """lotse:dueFrom alone would compute nothing: the designer is told to add lotse:dueIn."""
+    xml = _with('<camunda:property name="lotse:dueIn" value="P14D" />', "")
+    assert any("needs lotse:dueIn" in p for p in _problems(xml))
+
+
+def test_pauses_must_name_a_user_task_and_a_known_mode():
+    """lotse:pauses points at a user task of the model; lotse:pauseMode is hemmung or unterbrechung."""
+    xml = _with('<camunda:property name="lotse:against" value="person" />',
+                '<camunda:property name="lotse:pauses" value="ut_fehlt" />'
+                '<camunda:property name="lotse:pauseMode" value="halt" />')
+    problems = _problems(xml)
+    assert any("lotse:pauses 'ut_fehlt'" in p for p in problems)
+    assert any("lotse:pauseMode 'halt' is unknown" in p for p in problems)

@@ -133,7 +133,7 @@ def test_a_supervisor_sees_a_task_turn_overdue_and_escalate(pages, seeded):
     page.get_by_role("link", name="Aufenthalt und Leistung").click()
     expect(shape(page, "ut_pruefen")).to_have_class(re.compile(r"\blotse-mark--heat-0\b"))
     badge = page.locator(".djs-overlay .diagram-badge")
-    assert badge.inner_text() == "1" and badge.get_attribute("title") == "Aufenthaltsstatus prüfen: 1 wartend"
+    assert badge.inner_text() == "1" and badge.get_attribute("title") == "Aufenthaltsstatus prüfen: 1 wartend · 1 überfällig"
     assert "1" in page.get_by_role("row", name=re.compile("Aufenthaltsstatus prüfen")).inner_text()
     axe_check(page, "heatmap")
 

@@ -214,3 +214,18 @@ def test_the_case_view_checks_the_hash_chain(app, api, deployed, served):
     page = supervisor.get(f"/faelle/{case['id']}").get_data(as_text=True)
     assert "Das Protokoll dieses Falls wurde nachträglich verändert." in page
     assert f"instance {case['id']}, seq 3: hash does not match" in page
+
+
+def test_a_step_failing_after_a_clerks_form_keeps_the_incident_and_the_open_task(app, api, served):
+    api.deploy("failing.bpmn")
+    case = api.start("quote_berechnen", "AZ-Q2", user="jc").get_json()
+    task = case["active_tasks"][0]
+    clerk = sign_in(app, "jc")
+    answer = clerk.post(f"/aufgaben/{task['id']}", data={"csrf_token": csrf(clerk, "/aufgaben")})
+    assert answer.status_code == 303 and answer.headers["Location"] == f"/aufgaben/{task['id']}"
+    assert "wurde als Störung erfasst" in clerk.get(answer.headers["Location"]).get_data(as_text=True)
+    stored = api.as_("admin").get(f"/api/instances/{case['id']}").get_json()
+    [incident] = stored["incidents"]
+    assert stored["status"] == "incident" and incident["element_id"] == "st_quote"
+    assert [t["id"] for t in stored["active_tasks"]] == [task["id"]]
+    assert "incident_raised" in [e.kind for e in events(app, case["id"])]

@@ -19,13 +19,14 @@ VERSION_2 = HANDOFF.replace('name="Aufenthaltsstatus prüfen"', 'name="Status pr
     'value="P14D"', 'value="P10D"')
 
 
-def upload(client, content: str | bytes, filename: str = "modell.bpmn", htmx: bool = False):
-    """Post a BPMN file to the designer's upload form."""
+def upload(client, content: str | bytes, filename: str = "modell.bpmn", htmx: bool = False, confirm: bool = True):
+    """Post a BPMN file to the designer's upload form (confirming lanes without office and missing forms)."""
     data = content.encode() if isinstance(content, str) else content
     headers = {"HX-Request": "true"} if htmx else {}
-    return client.post("/modelle/hochladen", data={"csrf_token": csrf(client, "/modelle"),
-                                                   "datei": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data", headers=headers)
+    fields = {"csrf_token": csrf(client, "/modelle"), "datei": (io.BytesIO(data), filename)}
+    if confirm:
+        fields["bestaetigen"] = "ja"
+    return client.post("/modelle/hochladen", data=fields, content_type="multipart/form-data", headers=headers)
 
 
 def audit_kinds(app, kind: str) -> int:
@@ -85,7 +86,7 @@ def test_a_broken_model_shows_each_problem_and_the_marked_diagram(app, deployed,
     assert "Das Modell wurde nicht bereitgestellt: 2 Probleme" in html and "kaputt.bpmn" in html
     assert "Ausdruck nicht erlaubt" in html and "Eigenschaft ungültig" in html
     assert "<code>ut_pruefen</code> („Aufenthaltsstatus prüfen“)" in html and "Zeile 28" in html
-    assert "lotse:dueIn &#39;bald&#39; is not an ISO 8601 duration" in html
+    assert "lotse:dueIn „bald“ ist keine ISO-8601-Dauer" in html  # the check's message in German
     marks = json.loads(re.search(r"data-marks='([^']*)'", html).group(1))
     assert [(m["id"], m["kind"], m["badge"]) for m in marks] == [("f_ja", "problem", "1"),
                                                                  ("ut_pruefen", "problem", "2")]

@@ -114,6 +114,39 @@
     canvas.zoom("fit-viewport", "auto");
   }
 
+  // Labels stay legible from this zoom on; a large model opens on its focus (current steps, busiest activities).
+  var LEGIBLE = 0.8;
+
+  function focusOn(container, viewer) {
+    var canvas = viewer.get("canvas");
+    var registry = viewer.get("elementRegistry");
+    var elements = (container.getAttribute("data-focus") || "").split(" ").map(function (id) {
+      return id ? registry.get(id) : null;
+    }).filter(function (el) { return el && canvas.findRoot(el) === canvas.getRootElement(); });
+    if (elements.length && canvas.zoom() < LEGIBLE) {
+      var boxes = elements.map(bounds);
+      var x0 = Math.min.apply(null, boxes.map(function (b) { return b.x; }));
+      var y0 = Math.min.apply(null, boxes.map(function (b) { return b.y; }));
+      var x1 = Math.max.apply(null, boxes.map(function (b) { return b.x + b.width; }));
+      var y1 = Math.max.apply(null, boxes.map(function (b) { return b.y + b.height; }));
+      var outer = canvas.viewbox().outer;
+      var scale = Math.max(LEGIBLE, Math.min(1, outer.width / (x1 - x0 + 200), outer.height / (y1 - y0 + 160)));
+      canvas.viewbox({x: (x0 + x1) / 2 - outer.width / scale / 2, y: (y0 + y1) / 2 - outer.height / scale / 2,
+                      width: outer.width / scale, height: outer.height / scale});
+    }
+    container.setAttribute("data-zoom", canvas.zoom().toFixed(2));
+    var fit = document.querySelector('[data-diagram-fit="' + container.id + '"]');
+    if (fit) { fit.hidden = false; }
+  }
+
+  function fitAll(diagramId) {
+    var entry = viewers[diagramId];
+    if (!entry) { return; }
+    var canvas = entry.viewer.get("canvas");
+    canvas.zoom("fit-viewport", "auto");
+    entry.container.setAttribute("data-zoom", canvas.zoom().toFixed(2));
+  }
+
   function draw(container) {
     if (container.getAttribute("data-drawn") || typeof window.BpmnJS === "undefined") { return; }
     container.setAttribute("data-drawn", "1");
@@ -124,6 +157,7 @@
     viewers[container.id] = {viewer: viewer, container: container, focused: null};
     viewer.importXML(container.getAttribute("data-xml") || "").then(function () {
       fitHeight(container, viewer);
+      focusOn(container, viewer);
       applyMarks(viewer, marks);
       labelCanvas(container);
       container.classList.add("diagram__canvas--ready");
@@ -145,5 +179,7 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-diagram-target]") : null;
     if (button) { show(button.getAttribute("data-diagram-target"), button.getAttribute("data-element-id")); }
+    var fit = event.target.closest ? event.target.closest("[data-diagram-fit]") : null;
+    if (fit) { fitAll(fit.getAttribute("data-diagram-fit")); }
   });
 })();
