@@ -15,8 +15,8 @@ from app.definitions.service import deploy
 from app.directory import service as directory
 from app.directory.models import Municipality, User
 from app.forms.service import deploy_form
+from app.instances.messages import deliver_pending
 from app.instances.models import ProcessInstance
-from app.instances.outbox import deliver_pending
 from app.scheduler.service import fire_due_timers
 from app.tasks.models import HumanTask
 

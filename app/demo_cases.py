@@ -20,8 +20,7 @@ from app.demo_data import answer
 from app.directory import service as directory
 from app.directory.models import Membership, User
 from app.directory.service import Principal
-from app.instances.messages import correlate
-from app.instances.outbox import deliver_pending
+from app.instances.messages import correlate, deliver_pending
 from app.instances.service import start_instance
 from app.scheduler.service import fire_due_timers
 from app.tasks import service as tasks
