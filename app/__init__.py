@@ -84,7 +84,6 @@ def _import_models() -> None:
     from app.directory import models as _directory  # noqa: F401
     from app.forms import models as _forms  # noqa: F401
     from app.instances import models as _instances  # noqa: F401
-    from app.instances import outbox as _outbox  # noqa: F401
     from app.tasks import models as _tasks  # noqa: F401
 
 

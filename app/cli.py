@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app import create_app
 from app.audit.cli import audit as audit_group
 from app.audit.cli import privacy as privacy_group
+from app.casefile.records import records_command
 from app.cli_support import unit_of_work
 from app.deadlines.coverage import clocks_command
 from app.definitions.describe import describe_command
@@ -203,6 +204,7 @@ cli.add_command(privacy_group)
 
 cli.add_command(describe_command)
 cli.add_command(clocks_command)
+cli.add_command(records_command)
 
 from flask_migrate.cli import db as migrate_db  # noqa: E402 - `lotse db …` is Flask-Migrate's group
 

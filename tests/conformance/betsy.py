@@ -135,10 +135,13 @@ class Outcome:
 
 def run_case(session, clock, case: BetsyCase, *, designer, clerk, log: LogRecorder) -> Outcome:
     """Deploy the adapted model, start a case with betsy's variables, let timers and messages run; the outcome."""
+    from app import orchestration
     from app.definitions import service as definitions
+    from app.definitions.models import ProcessDefinition
+    from app.engine import runtime
     from app.instances import service as instances
     from app.instances.models import Incident, ProcessInstance
-    from app.instances.outbox import deliver_pending
+    from app.instances.messages import deliver_pending
     from app.orchestration import IncidentRaised
     from app.scheduler.service import fire_due_timers, next_due_at
 
@@ -159,7 +162,9 @@ def run_case(session, clock, case: BetsyCase, *, designer, clerk, log: LogRecord
         fire_due_timers(session, clock=clock)
         session.commit()
     rows = list(session.scalars(select(ProcessInstance).order_by(ProcessInstance.id)))
-    details = [instances.instance_details(session, row)["data"] for row in rows]
+    # The trace implies the engine's variables (what gateways saw), not what a person may read of the case file.
+    details = [runtime.workflow_data(orchestration.engine_for(session.get_one(ProcessDefinition, row.definition_id))
+                                     .restore(row.state)) for row in rows]
     incidents = len(list(session.scalars(select(Incident))))
     return Outcome(list(log.lines), [r.status for r in rows], incidents, details)
 
