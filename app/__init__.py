@@ -49,6 +49,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_web(app)
     _health(app)
     init_metrics(app)
+    from app.audit.sealer import init_sealer
+    init_sealer(app)
     if app.config["EMBEDDED_SCHEDULER"] and not app.config.get("TESTING"):
         _start_embedded_scheduler(app)
     return app

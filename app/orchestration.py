@@ -107,6 +107,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             report = stepping.run_steps(wf, refresh_timers=op.kind == "timer")
             outgoing = runtime.thrown_messages(wf)
             stepping.compact_history(wf)
+            anonymized = casefile_steps.anonymize_engine(session, instance, definition, wf, op.categories)
             step = _settle(instance, definition, engine, wf, before, report, op=op, offices=offices,
                            now=clock.now())
     except runtime.NotWaiting as exc:
@@ -119,7 +120,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             f"step failed at element '{element_id}': {message} (incident {incident.id})",
             details={"incident_id": incident.id, "element_id": element_id, "instance_id": instance.id},
         ) from exc
-    step.conflicts, step.consent = conflicts, consent
+    step.conflicts, step.consent, step.anonymized = conflicts, consent, anonymized
     _write(session, instance, definition, step, actor=actor, op=op, offices=offices, now=clock.now())
     events.write()
     from app.deadlines.pause import reconcile_model_pauses  # pause.py locks through this module
@@ -156,6 +157,7 @@ class _Step:
     message_names: list[str]
     conflicts: list[join_merge.Conflict] = field(default_factory=list)
     consent: dict[str, Any] | None = None  # the variables of a consent step (lotse:recordsConsent) completed now
+    anonymized: dict[str, Any] | None = None  # fields removed because the step reached a lotse:anonymize task
 
 
 def _settle(instance: ProcessInstance, definition: ProcessDefinition, engine: runtime.EngineDefinition, wf: Any,
@@ -318,6 +320,8 @@ def _write(session: Session, instance: ProcessInstance, definition: ProcessDefin
                      details={"task_id": task.id, "name": task.name,
                               "due_at": task.due_at.isoformat() if task.due_at else None})
     casefile_steps.after_step(session, instance, definition, created=step.created, conflicts=step.conflicts, now=now)
+    if step.anonymized is not None:
+        casefile_steps.anonymize_entries(session, instance, step.anonymized, now=now)
 
     instance.state = step.state
     instance.next_timer_at = step.next_timer_at
@@ -394,8 +398,11 @@ def _sync_message_waits(session: Session, instance: ProcessInstance, names: list
 
 
 def clear_instance_waits(session: Session, instance: ProcessInstance) -> None:
-    """Forget message subscriptions and timers of an instance that ended."""
+    """Forget message subscriptions, external task jobs and timers of an instance that ended."""
+    from app.external.models import ExternalJob  # the jobs' lock state goes with the waits it belongs to
+
     session.execute(delete(MessageWait).where(MessageWait.instance_id == instance.id))
+    session.execute(delete(ExternalJob).where(ExternalJob.instance_id == instance.id))
     instance.next_timer_at = None
 
 

@@ -63,3 +63,23 @@ def test_the_consent_page_lists_a_persons_consents_and_records_a_withdrawal(app,
     state = api.as_("abh").get("/api/consents", query_string={"business_key": "AZ-W-1"}).get_json()["items"][0]
     assert state["state"] == "withdrawn" and state["withdrawn_reason"] == "Anruf der Person"
     assert api.as_("jc").get(f"/api/instances/{case['id']}").get_json()["data"] == {}
+
+
+def test_anonymous_counselling_after_a_refused_consent_keeps_no_identity_data(pathways, session):  # noqa: F811
+    from app.audit.verify import verify_instance
+    from app.instances.models import ProcessInstance
+    from tests.factories import case_variables
+
+    pathways.start_p1("MS-2026-0904", {"name": "Haddad", "vorname": "Amina"})
+    pathways.walk("MS-2026-0904", "p1_fall_anlegen", "p5_zweck")
+    pathways.complete("MS-2026-0904", "p5_aufklaerung", ds_einwilligung="verweigert", ds_form=None,
+                      ds_erteilt_am=None, ds_gueltig_bis=None)
+    assert pathways.task("MS-2026-0904", "p1_anonyme_beratung")["office"] == "KIM-Case-Management"
+    case = pathways.instances("MS-2026-0904")["p1_ankommen"]
+    variables = case_variables(case["id"])
+    assert not {"name", "vorname", "geburtsdatum", "unterkunft"} & set(variables)
+    seen = json.dumps([pathways.api.as_("kim").get(f"/api/instances/{case['id']}").get_json(),
+                       pathways.api.as_("kim").get(f"/api/instances/{case['id']}/audit").get_json()],
+                      ensure_ascii=False)
+    assert "Haddad" not in seen and "Amina" not in seen and "1991-04-17" not in seen
+    assert verify_instance(session, session.get(ProcessInstance, case["id"])).ok
