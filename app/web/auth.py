@@ -35,6 +35,7 @@ from app.directory.models import User
 from app.directory.service import Principal, principal_for, verify_password
 from app.errors import Invalid
 from app.extensions import db
+from app.web import unit_of_work
 
 __all__ = ["bp", "current_principal", "init_auth", "login_required", "roles_required", "safe_next", "WebUser"]
 
@@ -107,7 +108,6 @@ def sign_in(user: User) -> None:
         session["lang"] = language
     sid = sessions.start_session(db.session(), user, now=_clock().now())
     sessions.clear_failures(db.session(), username=user.username)
-    db.session.commit()
     login_user(WebUser(user, principal_for(db.session(), user), sid))
 
 
@@ -177,7 +177,7 @@ def login():
                 sessions.record_failure(db.session(), username=username, client=client, now=now, limits=_throttle())
             else:
                 sessions.audit_throttled(db.session(), username=username, client=client, wait=wait, now=now)
-            db.session.commit()
+            unit_of_work.keep_changes()  # failed attempts and throttling stay recorded although the answer is 401/429
         failed, status = True, 401
     response = current_app.make_response((render_template("auth/login.html", form=form, failed=failed,
                                                           wait=wait), 429 if wait else status))
@@ -192,7 +192,6 @@ def logout():
     language = session.get("lang")
     if current_user.is_authenticated:
         sessions.end_session(db.session(), current_user.sid, now=_clock().now())
-        db.session.commit()
     logout_user()
     session.clear()
     if language:

@@ -1,7 +1,7 @@
 """external task jobs: lock, retries and incident of a case waiting at an external service task
 
 Revision ID: d7e8f9a0b1c2
-Revises: c2d3e4f5a6b7
+Revises: f3a4b5c6d7e8
 Create Date: 2026-12-04 06:05:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'd7e8f9a0b1c2'
-down_revision = 'c2d3e4f5a6b7'
+down_revision = 'f3a4b5c6d7e8'
 branch_labels = None
 depends_on = None
 
