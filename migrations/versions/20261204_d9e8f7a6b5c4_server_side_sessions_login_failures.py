@@ -1,7 +1,7 @@
 """server-side web sessions and failed sign-ins (throttling)
 
 Revision ID: d9e8f7a6b5c4
-Revises: d7e8f9a0b1c2
+Revises: c2d3e4f5a6b7
 Create Date: 2026-12-04 05:20:00
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 
 
 revision = 'd9e8f7a6b5c4'
-down_revision = 'd7e8f9a0b1c2'
+down_revision = 'c2d3e4f5a6b7'
 branch_labels = None
 depends_on = None
 
