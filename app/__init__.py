@@ -49,6 +49,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_web(app)
     _health(app)
     init_metrics(app)
+    from app.audit.sealer import init_sealer
+    init_sealer(app)
     if app.config["EMBEDDED_SCHEDULER"] and not app.config.get("TESTING"):
         _start_embedded_scheduler(app)
     return app
@@ -82,7 +84,6 @@ def _import_models() -> None:
     from app.directory import models as _directory  # noqa: F401
     from app.forms import models as _forms  # noqa: F401
     from app.instances import models as _instances  # noqa: F401
-    from app.instances import outbox as _outbox  # noqa: F401
     from app.tasks import models as _tasks  # noqa: F401
 
 

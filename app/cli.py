@@ -7,14 +7,18 @@ import sys
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
 
 from app import create_app
 from app.audit.cli import audit as audit_group
 from app.audit.cli import privacy as privacy_group
+from app.casefile.records import records_command
 from app.cli_support import unit_of_work
 from app.deadlines.coverage import clocks_command
 from app.definitions.describe import describe_command
 from app.directory import service as directory
+from app.directory.models import User
+from app.directory.sessions import password_problems, set_password
 from app.errors import DomainError
 from app.extensions import db
 
@@ -108,12 +112,26 @@ def user_create(username: str, municipality_slug: str, office_name: str | None, 
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
-        if len(password) < 8:
-            raise click.ClickException("password must have at least 8 characters")
+        problems = password_problems(password, username)
+        if problems:
+            raise click.ClickException("the password does not meet the rules: " + "; ".join(problems))
     directory.create_user(db.session(), municipality=directory.get_municipality(db.session(), municipality_slug),
                           username=username, role=role, office_name=office_name, password=password,
                           display_name=display_name, clock=_clock())
     click.echo(f"created user {username} ({role})")
+
+
+@user.command("set-password")
+@click.argument("username")
+@unit_of_work
+def user_set_password(username: str) -> None:
+    """Set a local password read from standard input (docs/auth.md rules); ends the user's web sessions."""
+    account = db.session.scalar(select(User).where(User.username == username))
+    if account is None:
+        raise click.ClickException(f"user '{username}' not found")
+    ended = set_password(db.session(), user=account, new_password=sys.stdin.readline().rstrip("\n"),
+                         now=_clock().now(), actor=f"cli:{username}")
+    click.echo(f"password of {username} changed; {ended} web session(s) ended")
 
 
 @cli.group()
@@ -186,6 +204,13 @@ cli.add_command(privacy_group)
 
 cli.add_command(describe_command)
 cli.add_command(clocks_command)
+cli.add_command(records_command)
+
+from flask_migrate.cli import db as migrate_db  # noqa: E402 - `lotse db …` is Flask-Migrate's group
+
+from app.audit.roles import create_roles  # noqa: E402
+
+migrate_db.add_command(create_roles)
 
 
 def main() -> None:

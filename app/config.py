@@ -23,7 +23,8 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",
     "JSON_SORT_KEYS": False,
     # Audit trail: seal chain heads into the ledger, erase expired cases, prune the access log.
-    "AUDIT_SEAL_SECONDS": 300,
+    "AUDIT_SEAL_SECONDS": 300,  # the scheduler's backstop; writers' own processes seal within seconds:
+    "AUDIT_SEAL_DELAY_SECONDS": 2.0,  # after a commit that wrote audit events (0: only the scheduler seals)
     "RETENTION_SECONDS": 3600,
     "ACCESS_LOG_PRUNE_SECONDS": 86400,
     "ACCESS_LOG_RETENTION": "P6M",  # § 79 Abs. 4 SGB X anchors six months for retrieval logs
@@ -51,10 +52,15 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_SENDER"):
         if env.get(f"LOTSE_{key}"):
             config[key] = env[f"LOTSE_{key}"]
-    for key in ("AUDIT_SEAL_SECONDS", "RETENTION_SECONDS", "ACCESS_LOG_PRUNE_SECONDS"):
+    for key in ("AUDIT_SEAL_SECONDS", "AUDIT_SEAL_DELAY_SECONDS", "RETENTION_SECONDS", "ACCESS_LOG_PRUNE_SECONDS"):
         if env.get(f"LOTSE_{key}"):
             config[key] = float(env[f"LOTSE_{key}"])
     for key in ("ACCESS_LOG_RETENTION", "MESSAGE_EXPIRY"):
+        if env.get(f"LOTSE_{key}"):
+            config[key] = env[f"LOTSE_{key}"]
+    if env.get("LOTSE_METRICS_LOOPBACK"):
+        config["METRICS_LOOPBACK"] = env["LOTSE_METRICS_LOOPBACK"] not in ("0", "false", "no")
+    for key in ("AUDIT_ANCHOR_KEY", "METRICS_TOKEN"):
         if env.get(f"LOTSE_{key}"):
             config[key] = env[f"LOTSE_{key}"]
     if env.get("LOTSE_EMBEDDED_SCHEDULER"):

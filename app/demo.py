@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.clock import Clock
+from app.clock import Clock, FakeClock
 from app.deadlines.notifier import InAppNotifier
 from app.deadlines.service import run_deadline_jobs
 from app.definitions.service import deploy
 from app.directory import service as directory
 from app.directory.models import Municipality, User
 from app.forms.service import deploy_form
+from app.instances.messages import deliver_pending
 from app.instances.models import ProcessInstance
-from app.instances.outbox import deliver_pending
 from app.scheduler.service import fire_due_timers
 from app.tasks.models import HumanTask
 
@@ -26,6 +27,7 @@ OFFICES = ("KIM-Case-Management", "Bürgerbüro", "Sozialamt", "Ausländerbehör
            "KIM-Koordination", "Datenschutz-Koordination")
 # P5 first: the other pathways call it, and a call target must be deployed before its callers.
 PATHWAYS = ("p5_einwilligung", "p1_ankommen", "p2_leistungsbezug", "p3_uma", "p4_sprache_arbeit")
+DEPLOYED_BEFORE = timedelta(days=365)  # longer ago than the oldest demo case started
 COORDINATION_OFFICE, SECOND_ESCALATION_AFTER = "KIM-Koordination", "P5D"
 USERS = (
     # username, role, office, display name
@@ -70,7 +72,9 @@ def seed(session: Session, *, slug: str, clock: Clock) -> Iterator[str]:
         town.coordination_office_id = coordination.id
         town.second_escalation_after = SECOND_ESCALATION_AFTER
         yield f"Demo municipality '{slug}' created with {len(OFFICES)} offices."
-        yield from _deploy(session, clock)
+        # The pathways were deployed before the oldest demo case started (a message never starts a process
+        # deployed after it arrived), so deploy them on a clock a year back.
+        yield from _deploy(session, FakeClock(clock.now() - DEPLOYED_BEFORE))
         yield from _cases(session, town.id, clock)
     else:
         yield f"Demo municipality '{slug}' exists already; issuing fresh demo tokens."

@@ -20,8 +20,7 @@ from app.demo_data import answer
 from app.directory import service as directory
 from app.directory.models import Membership, User
 from app.directory.service import Principal
-from app.instances.messages import correlate
-from app.instances.outbox import deliver_pending
+from app.instances.messages import correlate, deliver_pending
 from app.instances.service import start_instance
 from app.scheduler.service import fire_due_timers
 from app.tasks import service as tasks
@@ -109,7 +108,12 @@ def _fall(d: Driver, key: str, person, ago: float, **clearing: Any) -> None:
     d.start(key, person)
     d.do(key, "p1_fall_anlegen", name=person[0], vorname=person[1], geburtsdatum=person[2],
          staatsangehoerigkeit=person[3])
-    d.steps(key, "p5_zweck", "p5_aufklaerung", "p1_meldestatus")
+    d.do(key, "p5_zweck")
+    # A young minor consents together with the legal representative (here: the Jugendamt as guardian).
+    minor = person[2] > "2010-03-03"
+    d.do(key, "p5_aufklaerung", ds_erteilt_durch=f"{person[1]} {person[0]}",
+         ds_vertreten_durch="Jugendamt Musterstadt (Amtsvormundschaft)" if minor else None)
+    d.do(key, "p1_meldestatus")
     d.do(key, "p1_clearing", **clearing)
 
 
@@ -259,8 +263,21 @@ def _readme_scenarios(d: Driver) -> None:
     tasks.claim(d.session, actor=d.principal("abh.mueller"), task_id=task.id, clock=d.clock)
 
 
+def _consent_scenarios(d: Driver) -> None:
+    """The consent register: P5 recorded the consents above; one person withdraws theirs (§ 67b Abs. 2 SGB X)."""
+    from app.casefile.consents import withdraw
+    from app.casefile.models import Consent
+
+    consent = d.session.scalars(select(Consent).where(Consent.municipality_id == d.municipality_id,
+                                                      Consent.business_key == "MS-2026-0104")).first()
+    if consent is not None:
+        d.wait(days=2)
+        withdraw(d.session, actor=d.clerk_of(consent.office_id or 0), consent_id=consent.id, now=d.clock.now(),
+                 reason="Widerruf bei der Vorsprache (schriftlich, zur Akte genommen)", notifier=d.notifier)
+
+
 SCENARIOS: tuple[Callable[[Driver], None], ...] = (_p1_scenarios, _p2_scenarios, _p3_scenarios, _p4_scenarios,
-                                                   _readme_scenarios)
+                                                   _readme_scenarios, _consent_scenarios)
 
 
 def seed_cases(session: Session, municipality_id: int, now: datetime) -> Iterator[str]:

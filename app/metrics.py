@@ -1,9 +1,11 @@
 """Prometheus metrics: timer lag and escalations observed in this process, backlog read from the database."""
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from datetime import UTC, datetime
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -63,12 +65,35 @@ def process_registry() -> CollectorRegistry:
     return registry
 
 
+def _loopback(address: str | None) -> bool:
+    if not address:
+        return False
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def init_metrics(app: Flask) -> None:
-    """GET /metrics in Prometheus text format."""
+    """GET /metrics in Prometheus text format, for holders of METRICS_TOKEN or (METRICS_LOOPBACK) local clients.
+
+    Any other client gets 401/403 and sees nothing, municipality slugs included. Behind a reverse proxy on
+    the same host every client looks local: set METRICS_TOKEN and METRICS_LOOPBACK=0 there (docs/auth.md).
+    """
     registry = process_registry()
     registry.register(BacklogCollector(app))
 
     @app.get("/metrics")
     def metrics():
         """Prometheus scrape endpoint."""
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        token = app.config.get("METRICS_TOKEN") or ""
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if token and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+            return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        if not given and app.config.get("METRICS_LOOPBACK", True) and _loopback(request.remote_addr):
+            return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        if token:
+            return Response("metrics need the METRICS_TOKEN (Authorization: Bearer ...)\n", status=401,
+                            mimetype="text/plain", headers={"WWW-Authenticate": 'Bearer realm="lotse-metrics"'})
+        return Response("metrics are served to local clients only (or set METRICS_TOKEN)\n", status=403,
+                        mimetype="text/plain")

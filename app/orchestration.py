@@ -4,7 +4,8 @@ Every operation on an instance (start, complete a task, fire timers, deliver a m
 through `execute()`: the instance row is locked, the workflow restored, the operation applied and the
 engine stepped and everything it changed read off; only then are human tasks, the timer column, message
 subscriptions and audit events written, in the same transaction. A step that fails in the engine has
-written nothing; it is recorded as an incident.
+written nothing; it is recorded as an incident. Messages to other cases are queued here and delivered by
+app.instances.messages, which sits above this module.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app import workflow_cache
@@ -26,9 +27,9 @@ from app.definitions.models import ProcessDefinition
 from app.directory.service import OfficeRef, Principal, find_office, forget_offices, office_ref, offices_of
 from app.engine import bounds, join_merge, runtime, stepping
 from app.engine.expressions import ExpressionError
-from app.errors import Conflict, Invalid, NotFound
-from app.instances import outbox
-from app.instances.models import Incident, MessageWait, ProcessInstance
+from app.errors import Conflict, Invalid
+from app.instances.locks import LOCK_CASE, lock_case, lock_instance
+from app.instances.models import Incident, MessageWait, PendingMessage, ProcessInstance
 from app.tasks.due import compute_due_dates
 from app.tasks.models import HumanTask
 
@@ -79,42 +80,14 @@ def engine_for(definition: ProcessDefinition) -> runtime.EngineDefinition:
     return engine
 
 
-# The locked read of a case: its definition row comes in the same statement (a step needs it); `lock_case`
-# holds it so that `session.get` finds it. populate_existing: a row already in the session (read before the
-# lock) is refreshed from the locked read.
-_HELD_DEFINITIONS = "lotse_locked_definitions"
-LOCK_CASE = (select(ProcessInstance, ProcessDefinition)
-             .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-             .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
-_LOCK_BY_ID = LOCK_CASE.where(ProcessInstance.id == bindparam("instance_id"),
-                              ProcessInstance.municipality_id == bindparam("municipality_id"))
-
-
-def lock_instance(session: Session, instance_id: int, municipality_id: int) -> ProcessInstance:
-    """Load an instance FOR UPDATE (PostgreSQL); 404 when it is not in the caller's municipality."""
-    instance = lock_case(session, _LOCK_BY_ID, {"instance_id": instance_id, "municipality_id": municipality_id})
-    if instance is None:
-        raise NotFound(f"instance {instance_id} not found")
-    return instance
-
-
-def lock_case(session: Session, statement: Any, params: dict[str, Any]) -> ProcessInstance | None:
-    """Run a LOCK_CASE statement: the locked instance (None when no row matched), its definition held."""
-    row = session.execute(statement, params).first()
-    if row is None:
-        return None
-    instance, definition = row
-    # The session keeps only weak references to unchanged rows; held here, `session.get` finds it.
-    session.info.setdefault(_HELD_DEFINITIONS, {})[definition.id] = definition
-    return instance
-
-
 def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor: Principal, clock: Clock,
             wf: Any = None) -> Stepped:
     """Apply an operation and step the engine; on engine failure record an incident and raise.
 
     Everything that can fail in the engine (the step itself, due-date expressions, timers, the state dump)
-    happens before the first write, so a failed step leaves nothing to undo and needs no savepoint.
+    happens before the first write, so a failed step leaves nothing to undo and needs no savepoint. Messages the
+    step throws are queued in the outbox, not delivered: services step cases through app.instances.messages.step,
+    which hands them on once this step is written (orchestration never calls back into message delivery).
     """
     definition = session.get_one(ProcessDefinition, instance.definition_id)
     engine = engine_for(definition)
@@ -134,6 +107,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             report = stepping.run_steps(wf, refresh_timers=op.kind == "timer")
             outgoing = runtime.thrown_messages(wf)
             stepping.compact_history(wf)
+            anonymized = casefile_steps.anonymize_engine(session, instance, definition, wf, op.categories)
             step = _settle(instance, definition, engine, wf, before, report, op=op, offices=offices,
                            now=clock.now())
     except runtime.NotWaiting as exc:
@@ -146,7 +120,7 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
             f"step failed at element '{element_id}': {message} (incident {incident.id})",
             details={"incident_id": incident.id, "element_id": element_id, "instance_id": instance.id},
         ) from exc
-    step.conflicts, step.consent = conflicts, consent
+    step.conflicts, step.consent, step.anonymized = conflicts, consent, anonymized
     _write(session, instance, definition, step, actor=actor, op=op, offices=offices, now=clock.now())
     events.write()
     from app.deadlines.pause import reconcile_model_pauses  # pause.py locks through this module
@@ -155,18 +129,17 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     pending = _queue_messages(session, instance, outgoing, now=clock.now())
     _record_completion(session, instance, wf, actor=actor, now=clock.now())
     workflow_cache.offer(session, instance, definition_key, wf)
-    # Hand-offs to other cases happen after this step is safely written; undeliverable ones stay pending.
-    for handoff in pending:
-        outbox.deliver(session, handoff, clock=clock)
-    return Stepped(wf, step.created if not pending and not step.carried else None)
+    return Stepped(wf, step.created if not pending and not step.carried else None, pending)
 
 
 @dataclass
 class Stepped:
-    """A written step: the workflow, and the case's open tasks when the step alone tells them (else None)."""
+    """A written step: the workflow, the case's open tasks when the step alone tells them (else None), and the
+    messages it sent to other cases (queued in the outbox; app.instances.messages.step delivers them)."""
 
     wf: Any
     open_tasks: list[HumanTask] | None
+    sent: list[PendingMessage]
 
 
 
@@ -184,6 +157,7 @@ class _Step:
     message_names: list[str]
     conflicts: list[join_merge.Conflict] = field(default_factory=list)
     consent: dict[str, Any] | None = None  # the variables of a consent step (lotse:recordsConsent) completed now
+    anonymized: dict[str, Any] | None = None  # fields removed because the step reached a lotse:anonymize task
 
 
 def _settle(instance: ProcessInstance, definition: ProcessDefinition, engine: runtime.EngineDefinition, wf: Any,
@@ -232,12 +206,12 @@ class _Offices:
 
 
 def _queue_messages(session: Session, instance: ProcessInstance, outgoing: list[runtime.ThrownMessage], *,
-                    now: datetime) -> list[outbox.PendingMessage]:
+                    now: datetime) -> list[PendingMessage]:
     queued = []
     for thrown in outgoing:
-        message = outbox.PendingMessage(municipality_id=instance.municipality_id, name=thrown.name,
-                                        business_key=instance.business_key, payload=thrown.payload,
-                                        source_instance_id=instance.id, status="pending", created_at=now)
+        message = PendingMessage(municipality_id=instance.municipality_id, name=thrown.name,
+                                 business_key=instance.business_key, payload=thrown.payload,
+                                 source_instance_id=instance.id, status="pending", created_at=now)
         session.add(message)
         queued.append(message)
     if queued:
@@ -346,6 +320,8 @@ def _write(session: Session, instance: ProcessInstance, definition: ProcessDefin
                      details={"task_id": task.id, "name": task.name,
                               "due_at": task.due_at.isoformat() if task.due_at else None})
     casefile_steps.after_step(session, instance, definition, created=step.created, conflicts=step.conflicts, now=now)
+    if step.anonymized is not None:
+        casefile_steps.anonymize_entries(session, instance, step.anonymized, now=now)
 
     instance.state = step.state
     instance.next_timer_at = step.next_timer_at
@@ -422,8 +398,11 @@ def _sync_message_waits(session: Session, instance: ProcessInstance, names: list
 
 
 def clear_instance_waits(session: Session, instance: ProcessInstance) -> None:
-    """Forget message subscriptions and timers of an instance that ended."""
+    """Forget message subscriptions, external task jobs and timers of an instance that ended."""
+    from app.external.models import ExternalJob  # the jobs' lock state goes with the waits it belongs to
+
     session.execute(delete(MessageWait).where(MessageWait.instance_id == instance.id))
+    session.execute(delete(ExternalJob).where(ExternalJob.instance_id == instance.id))
     instance.next_timer_at = None
 
 

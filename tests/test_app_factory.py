@@ -34,7 +34,7 @@ def test_cli_sets_up_a_municipality_end_to_end(app, session):
     listed = runner.invoke(cli, ["office", "list", "testdorf"])
     assert listed.output.splitlines() == ["Jugendamt", "Sozialamt"]
     created = runner.invoke(cli, ["user", "create", "s.klein", "--municipality", "testdorf", "--office", "Sozialamt",
-                                  "--role", "clerk", "--password-stdin"], input="sehr-geheim\n")
+                                  "--role", "clerk", "--password-stdin"], input="Ampel-Fahrrad-Kiefer-9\n")
     assert created.exit_code == 0, created.output
     token = runner.invoke(cli, ["token", "create", "s.klein"]).output.strip().splitlines()[-1]
     client = app.test_client()

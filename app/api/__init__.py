@@ -28,6 +28,7 @@ def init_api(app: Flask) -> None:
     from app.casefile.api import blp as casefile
     from app.deadlines.api import blp as deadlines
     from app.definitions.api import blp as definitions
+    from app.external.api import blp as external_tasks
     from app.forms.api import blp as forms
     from app.instances.api import blp as instances
     from app.tasks.api import blp as tasks
@@ -41,7 +42,7 @@ def init_api(app: Flask) -> None:
     api.ERROR_SCHEMA = common.ErrorSchema  # the documented error responses are the ones we send
     init_guard(app)  # first before_request: nothing unchecked reaches authentication or a view
     api.init_app(app)
-    for blueprint in (definitions, instances, tasks, forms, deadlines, audit, casefile):
+    for blueprint in (definitions, instances, tasks, forms, deadlines, audit, casefile, external_tasks):
         api.register_blueprint(blueprint)
     app.before_request(common.authenticate)
     app.after_request(common.commit_on_success)

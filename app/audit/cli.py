@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import json
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from app.audit import export as exporting
 from app.audit.access import record_access
+from app.audit.anchor import AnchorError, build_anchor, check_anchor, read_anchor
 from app.audit.erasure import erase_business_key
 from app.audit.jobs import erase_expired, prune_access, seal_all
 from app.audit.verify import Report, verify, verify_instance
@@ -63,9 +65,19 @@ def _print_report(report: Report) -> None:
 @click.option("--instance", "instance_id", type=int, default=None, help="Only this instance's chain.")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Check an exported .jsonl or .csv file instead of the database.")
+@click.option("--anchor", "anchor_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Also check the ledger against a head exported with `lotse audit anchor`.")
 @unit_of_work
-def audit_verify(slug: str | None, instance_id: int | None, path: Path | None) -> None:
+def audit_verify(slug: str | None, instance_id: int | None, path: Path | None, anchor_path: Path | None) -> None:
     """Exit 0 when every chain is intact; otherwise name each chain's first broken link and exit 1."""
+    anchored: list[str] = []
+    if anchor_path is not None:
+        try:
+            anchor = read_anchor(anchor_path.read_text(encoding="utf-8"),
+                                 key=current_app.config.get("AUDIT_ANCHOR_KEY") or "")
+        except AnchorError as exc:
+            raise click.ClickException(f"{anchor_path}: {exc}") from exc
+        anchored = check_anchor(db.session(), anchor)
     if path is not None:
         with path.open(encoding="utf-8", newline="") as handle:
             reader = exporting.read_csv if path.suffix.lower() == ".csv" else exporting.read_jsonl
@@ -82,12 +94,35 @@ def audit_verify(slug: str | None, instance_id: int | None, path: Path | None) -
     else:
         report = verify(db.session(), municipality=get_municipality(db.session(), slug) if slug else None)
     _print_report(report)
-    if not report.ok:
+    if anchor_path is not None and not anchored:
+        click.echo(f"the ledger contains every head anchored in {anchor_path}")
+    if not report.ok or anchored:
         for problem in report.problems:
             click.echo(f"BROKEN {problem}", err=True)
+        for message in anchored:
+            click.echo(f"BROKEN {message}", err=True)
         db.session.rollback()
         raise SystemExit(1)
     click.echo("OK: the audit trail is intact")
+
+
+@audit.command("anchor")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
+              help="Where to write the signed ledger heads (keep the file outside the database server).")
+@with_appcontext
+def audit_anchor(output: Path) -> None:
+    """Seal what grew, then write every municipality's ledger head, signed with AUDIT_ANCHOR_KEY, to a file."""
+    seal_all(db.session(), clock=_clock())
+    try:
+        document = build_anchor(db.session(), key=current_app.config.get("AUDIT_ANCHOR_KEY") or "",
+                                at=_clock().now())
+    except AnchorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.rollback()
+    output.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    for slug, head in sorted(document["heads"].items()):
+        click.echo(f"anchored {slug}: seal {head['seq']} {head['hash']}")
+    click.echo(f"wrote {output}")
 
 
 @contextlib.contextmanager

@@ -24,8 +24,7 @@ from app.clock import Clock
 from app.definitions.models import ProcessDefinition
 from app.directory.service import Principal
 from app.errors import Conflict, Forbidden, NotFound
-from app.instances.models import Incident, ProcessInstance
-from app.instances.outbox import PendingMessage
+from app.instances.models import Incident, PendingMessage, ProcessInstance
 
 ERASERS = ("admin",)
 ENDED = ("completed", "cancelled")

@@ -26,6 +26,9 @@ EVENT_KINDS = (
     # The case file (app/casefile): hand-offs, conflicts at joins, consents, restriction.
     "data_released", "data_release_refused", "data_conflict", "consent_recorded", "consent_withdrawn",
     "data_restricted", "message_refused",
+    "login_throttled", "password_changed", "directory_sign_in",
+    # Compatibility (app/definitions/migration, app/external): case migration and external task jobs.
+    "instance_migrated", "external_task_locked", "external_task_completed", "external_task_failed",
 )
 ACCESS_ACTIONS = ("task_detail", "instance_detail", "audit_trail", "audit_export")
 

@@ -32,6 +32,7 @@ __all__ = ["record", "event_hash", "instance_events", "instance_trail", "event_v
            "lock_municipality_chain", "write_pending", "Recorded"]
 
 _UNWRITTEN = "lotse_audit_unwritten"
+WRITTEN_MUNICIPALITIES = "lotse_audit_written_municipalities"
 _EVENT_INSERT = insert(cast(Table, AuditEvent.__table__)).inline()  # no ids fetched back (the rows are never read here)
 _PAYLOAD_INSERT = insert(cast(Table, AuditPayload.__table__)).inline()
 
@@ -101,6 +102,8 @@ def write_pending(session: Session) -> None:
     if not unwritten:
         return
     session.info[_UNWRITTEN] = []
+    # The sealer seals these municipalities' grown chains shortly after the commit (app/audit/sealer.py).
+    session.info.setdefault(WRITTEN_MUNICIPALITIES, set()).update(item.event["municipality_id"] for item in unwritten)
     connection = session.connection()
     payloads = [item.payload for item in unwritten if item.payload is not None]
     if payloads:

@@ -101,3 +101,26 @@ class Catalogues(MethodView):
                                  "recipients": list(b.recipients) if b.recipients is not None else None,
                                  "excluded_categories": list(b.excluded_categories)}
                                 for b in legal_bases().values()]}
+
+
+class OfficeEraseSchema(Schema):
+    """Body of POST /api/casefile/erase."""
+
+    business_key = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    office = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    mode = fields.String(load_default="erase", validate=validate.OneOf(["erase", "restrict"]))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+@blp.route("/casefile/erase")
+class OfficeErase(MethodView):
+    """Erasure or restriction of one office's entries."""
+
+    @blp.arguments(OfficeEraseSchema)
+    @blp.response(200)
+    @blp.alt_response(409, description="erasure of a case that still runs (restrict instead)")
+    def post(self, body):
+        """Erase one office's entries of an ended case, or restrict them (§ 84 SGB X) in any case (admins)."""
+        from app.casefile.erasure import erase_office_entries
+
+        return erase_office_entries(db.session(), actor=principal(), now=clock().now(), **body)

@@ -21,6 +21,7 @@ from app.directory.models import Membership, User
 from app.directory.service import Principal, offices_of
 from app.engine.calendar import BERLIN
 from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.instances.locks import lock_instance
 from app.instances.models import ProcessInstance
 
 GIVEN = "erteilt"
@@ -149,8 +150,6 @@ def withdraw(session: Session, *, actor: Principal, consent_id: int, reason: str
     for release in releases:
         release.revoked_at, release.revoked_reason = now, "consent withdrawn"
     affected = sorted({r.instance_id for r in releases})
-    from app.orchestration import lock_instance
-
     for instance_id in affected:
         instance = lock_instance(session, instance_id, consent.municipality_id)
         audit.record(session, municipality_id=consent.municipality_id, kind="consent_withdrawn",

@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.audit.models import AuditEvent, AuditPayload
 from app.casefile import consents
 from app.casefile import service as casefile
 from app.casefile.models import CaseEntry
@@ -72,3 +74,53 @@ def after_step(session: Session, instance: ProcessInstance, definition: ProcessD
                               "second": conflict.second.get("value")})
     if created:
         casefile.release_for_tasks(session, instance=instance, definition=definition, tasks=created, now=now)
+
+
+def anonymize_engine(session: Session, instance: ProcessInstance, definition: ProcessDefinition,
+                     wf: Any, submitted: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """When a step reaches a task with lotse:anonymize (e.g. anonymous counselling after a refused consent),
+    remove the fields of those categories from the engine's data before the step is saved; what was removed."""
+    wanted = (definition.summary.get("casefile") or {}).get("anonymize") or {}
+    if not wanted:
+        return None
+    reached = [t.task_spec.name for t in runtime.ready_tasks(wf) if t.task_spec.name in wanted]
+    if not reached:
+        return None
+    categories = set(wanted[reached[0]])
+    keys = {k for entry in session.scalars(select(CaseEntry).where(CaseEntry.instance_id == instance.id))
+            for k, c in (entry.categories or {}).items() if c in categories}
+    keys |= {k for k, c in (submitted or {}).items() if c in categories}  # this step's own submission
+    if not keys:
+        return None
+    for workflow in [wf, *wf.subprocesses.values()]:
+        for task in workflow.tasks.values():
+            for key in keys:
+                task.data.pop(key, None)
+        for key in keys:
+            workflow.data.pop(key, None)
+    return {"element_id": reached[0], "categories": sorted(categories), "keys": sorted(keys)}
+
+
+def anonymize_entries(session: Session, instance: ProcessInstance, anonymized: dict[str, Any], *,
+                      now: datetime) -> None:
+    """Remove the anonymized fields from the entries and tombstone the trail payloads that carried them."""
+    keys = set(anonymized["keys"])
+    audit.write_pending(session)  # this step's events and payloads too
+    touched = [e for e in session.scalars(select(CaseEntry).where(CaseEntry.instance_id == instance.id))
+               if keys & set(e.fields)]
+    ids = {e.id for e in touched}
+    for entry in touched:
+        entry.fields = {k: v for k, v in entry.fields.items() if k not in keys}
+        entry.categories = {k: v for k, v in (entry.categories or {}).items() if k not in keys}
+    hashes = [e.details["payload_sha256"] for e in session.scalars(select(AuditEvent).where(
+        AuditEvent.instance_id == instance.id)) if (e.details or {}).get("payload_sha256")
+        and ((e.details or {}).get("entry_id") in ids or keys & set((e.details or {}).get("fields") or []))]
+    payloads = list(session.scalars(select(AuditPayload).where(
+        AuditPayload.municipality_id == instance.municipality_id, AuditPayload.sha256.in_(hashes or ["-"]),
+        AuditPayload.content.is_not(None))))
+    for payload in payloads:
+        payload.content, payload.salt, payload.erased_at = None, None, now
+    audit.record(session, municipality_id=instance.municipality_id, kind="erased", actor="system", at=now,
+                 instance=instance, element_id=anonymized["element_id"],
+                 details={"payloads": len(payloads), "messages": 0, "categories": anonymized["categories"],
+                          "fields": len(keys), "reason": "anonymous from here on (lotse:anonymize)"})

@@ -6,12 +6,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api.common import clock, page, principal
-from app.definitions import service
+from app.definitions import migration, service
 from app.definitions.schemas import (
     DefinitionPageSchema,
     DefinitionPatchSchema,
     DefinitionQuerySchema,
     DefinitionSchema,
+    MigrationQuerySchema,
+    MigrationSchema,
     UploadSchema,
 )
 from app.errors import Invalid
@@ -78,3 +80,22 @@ class DefinitionXml(MethodView):
         """Download the uploaded BPMN XML."""
         definition = service.get_definition(db.session(), actor=principal(), definition_id=definition_id)
         return current_app.response_class(definition.bpmn_xml, mimetype="application/xml")
+
+
+@blp.route("/<int:definition_id>/migration")
+class DefinitionMigration(MethodView):
+    """Moving running cases of a version to another version of the same process."""
+
+    @blp.arguments(MigrationQuerySchema, location="query")
+    @blp.response(200)
+    def get(self, args, definition_id):
+        """Dry run: per running case, whether it can move to the target (default: next) version and what changes."""
+        return migration.dry_run(db.session(), actor=principal(), definition_id=definition_id,
+                                 target_id=args.get("target_id"))
+
+    @blp.arguments(MigrationSchema)
+    @blp.response(200)
+    def post(self, body, definition_id):
+        """Move the given running cases (default: all); the cases that cannot move are listed with the reason."""
+        return migration.migrate(db.session(), actor=principal(), definition_id=definition_id, clock=clock(),
+                                 target_id=body.get("target_id"), instance_ids=body.get("instance_ids"))

@@ -54,3 +54,16 @@ class UploadSchema(Schema):
     """multipart/form-data upload of one BPMN file."""
 
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class MigrationQuerySchema(Schema):
+    """Query of the migration dry run."""
+
+    target_id = fields.Integer(metadata={"description": "definition id to move to (default: the next version)"})
+
+
+class MigrationSchema(Schema):
+    """Body of POST /api/definitions/{id}/migration."""
+
+    target_id = fields.Integer(metadata={"description": "definition id to move to (default: the next version)"})
+    instance_ids = fields.List(fields.Integer(), metadata={"description": "the cases to move (default: all)"})

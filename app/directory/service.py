@@ -192,6 +192,11 @@ def create_user(session: Session, *, municipality: Municipality, username: str, 
     return user
 
 
+def hash_password(password: str) -> str:
+    """The argon2 hash stored for a password."""
+    return _hasher.hash(password)
+
+
 def verify_password(session: Session, username: str, password: str) -> User | None:
     """The active user with this password, or None."""
     user = session.scalar(select(User).where(User.username == username))

@@ -15,13 +15,13 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
-from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskIterator
 
 from app.engine import join_merge
 from app.engine.model import ModelInvalid, ParsedModel, Problem
+from app.engine.parsing_camunda import LotseCamundaParser
 from app.engine.parsing_extract import extract
 from app.engine.parsing_lint import BPMN_NS, CAMUNDA_NS, NSMAP, SPIFF_NS, Linter, owner_id
 from app.engine.problem_texts import engine_problem_text
@@ -144,7 +144,7 @@ class _Loader:
         self.documents: list[tuple[etree._ElementTree, str, str]] = [(tree, "", MAIN_FILENAME)]
         self.called_xml: dict[str, bytes] = {}
         self.problems: list[Problem] = []
-        self.parser = CamundaParser() if dialect == "camunda" else SpiffBpmnParser()
+        self.parser = LotseCamundaParser() if dialect == "camunda" else SpiffBpmnParser()
 
     def resolve_calls(self) -> None:
         """Fetch every call-activity target not defined in the uploaded file, transitively."""

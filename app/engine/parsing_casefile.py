@@ -18,7 +18,7 @@ from app.engine.parsing_lint import BPMN_NS, NSMAP, local
 from app.engine.xmlsafe import parse_xml
 
 CASEFILE_PROPERTIES = {"lotse:reads", "lotse:legalBasis", "lotse:consent", "lotse:senders", "lotse:retention",
-                       "lotse:recordsConsent"}
+                       "lotse:recordsConsent", "lotse:anonymize"}
 _CATCHING = ("startEvent", "intermediateCatchEvent", "boundaryEvent", "receiveTask")
 
 
@@ -33,13 +33,14 @@ class CasefileFacts:
     start_lane: str | None = None
     retention: str | None = None
     records_consent: list[str] = field(default_factory=list)          # user tasks whose completion records a consent
+    anonymize: dict[str, list[str]] = field(default_factory=dict)      # user task → categories removed when it starts
     problems: list[Problem] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """JSON form for the definition summary."""
         return {"handoffs": self.handoffs, "senders": self.senders, "element_lanes": self.element_lanes,
                 "message_lanes": self.message_lanes, "start_lane": self.start_lane, "retention": self.retention,
-                "records_consent": self.records_consent}
+                "records_consent": self.records_consent, "anonymize": self.anonymize}
 
 
 def _properties(el: etree._Element) -> dict[str, tuple[str, etree._Element]]:
@@ -148,8 +149,18 @@ def extract_casefile(documents: list[tuple[etree._Element, str]], main_process_i
         messages = {m.get("id"): m.get("name") for m in root.xpath("//bpmn:message", namespaces=NSMAP)}
         for task in root.xpath("//bpmn:userTask", namespaces=NSMAP):
             reader.handoff(task, lanes.get(task.get("id")))
-            if _properties(task).get("lotse:recordsConsent", ("",))[0].lower() == "true":
+            props = _properties(task)
+            if props.get("lotse:recordsConsent", ("",))[0].lower() == "true":
                 facts.records_consent.append(task.get("id"))
+            if "lotse:anonymize" in props:
+                wanted = props["lotse:anonymize"][0].replace(",", " ").split()
+                unknown = [c for c in wanted if c not in categories()]
+                if unknown or not wanted:
+                    reader.problem(task, f"lotse:anonymize nennt unbekannte Kategorien {', '.join(unknown)}",
+                                   f"lotse:anonymize names unknown categories {', '.join(unknown) or '(none)'}",
+                                   props["lotse:anonymize"][1])
+                else:
+                    facts.anonymize[task.get("id")] = wanted
         for el in root.iter():
             if not isinstance(el.tag, str) or etree.QName(el).namespace != BPMN_NS or local(el) not in _CATCHING:
                 continue

@@ -18,6 +18,7 @@ from app.engine.parsing_lint import BPMN_NS, NSMAP, camunda, local
 
 CALENDARS = ("kalendertage", "werktage-nrw")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+_OWNER = re.compile(r"^(user|group)\(([^)]*)\)$")
 _JUEL_VARIABLE = re.compile(r"^[$#]\{\s*[A-Za-z][A-Za-z0-9_]*\s*\}$")
 DURATION_PROPERTIES = {"lotse:dueIn": "due_in", "lotse:remindBefore": "remind_before",
                        "lotse:followUpIn": "follow_up_in"}
@@ -101,6 +102,13 @@ def _form_key(task: etree._Element, props: dict[str, tuple[str, etree._Element]]
     return next((key for key in candidates if key), None)
 
 
+def _performer(task: etree._Element, tag: str) -> str:
+    """The formal expression of a BPMN humanPerformer / potentialOwner of a task ('' when there is none)."""
+    texts = task.xpath(f"./bpmn:{tag}/bpmn:resourceAssignmentExpression/bpmn:formalExpression/text()",
+                       namespaces=NSMAP)
+    return " ".join(t.strip() for t in texts if t.strip())
+
+
 def _documentation(el: etree._Element) -> str | None:
     docs = el.xpath("./bpmn:documentation/text()", namespaces=NSMAP)
     return docs[0].strip() if docs and docs[0].strip() else None
@@ -165,8 +173,13 @@ class _Extractor:
 
     def assignee(self, task: etree._Element, info: UserTaskInfo) -> None:
         """camunda:assignee / candidateUsers: one user (a username or ${variable}) the task goes to."""
-        assignee = (task.get(camunda("assignee")) or "").strip()
+        assignee = (task.get(camunda("assignee")) or "").strip() or _performer(task, "humanPerformer")
         users = [u.strip() for u in (task.get(camunda("candidateUsers")) or "").split(",") if u.strip()]
+        # BPMN potentialOwner: "user(kermit), group(sales)" or plain group names.
+        for item in filter(None, (i.strip() for i in _performer(task, "potentialOwner").split(","))):
+            match = _OWNER.match(item)
+            kind, name = (match.group(1), match.group(2).strip()) if match else ("group", item)
+            (users if kind == "user" else info.candidate_groups).append(name)
         if len(users) > 1:
             self.problem(task, "unsupported", f"camunda:candidateUsers '{', '.join(users)}' names several users; "
                          "Lotse gives a task to one user or to an office: use camunda:assignee or a lane")

@@ -85,6 +85,7 @@ class Linter:
         self.root = root
         self.prefix = f"{origin}: " if origin else ""
         self.problems: list[Problem] = []
+        self.external_topics: dict[str, str] = {}
 
     def xpath(self, path: str, **variables: str) -> list:
         """Evaluate an XPath with the bpmn/camunda/spiffworkflow prefixes."""
@@ -100,6 +101,9 @@ class Linter:
         self.problems.extend(Problem(p.element_id, self.prefix + p.message, p.line, p.code)
                              for p in normalize.link_events(self.root))
         normalize.implicit_gateways(self.root)
+        self.external_topics, external_problems = normalize.external_tasks(self.root)
+        self.problems.extend(Problem(p.element_id, self.prefix + p.message, p.line, p.code)
+                             for p in external_problems)
         for check in (
             self.zeebe, self.missing_ids, self.reserved_ids, self.conditions, self.timers, self.scripts,
             self.multi_instance, self.payloads, self.unsupported_tasks, self.camunda_extensions,

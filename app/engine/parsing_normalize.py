@@ -3,6 +3,8 @@
 - Several outgoing flows on an activity (BPMN: each unconditional flow is taken, each conditional one when its
   condition holds, the default flow when none did) become an explicit inclusive gateway after the activity, or a
   parallel gateway when no flow has a condition.
+- A service task with camunda:type="external" and a topic waits for a worker: it becomes a receive task for the
+  message `external:<topic>:<element id>`, which app/external delivers when a worker completes the job.
 - A link throw event and its link catch event (same scope, matched by the catch's name or the throw's target)
   become one sequence flow between two pass-through events.
 """
@@ -125,3 +127,41 @@ def link_events(root: etree._Element) -> list[Problem]:
             # A catch event without a trigger is not valid BPMN; a none throw event passes the token on.
             catch.tag = _q("intermediateThrowEvent")
     return problems
+
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+EXTERNAL_PREFIX = "external:"
+
+
+def external_message(topic: str, element_id: str) -> str:
+    """The message an external task waits for: its topic and element id."""
+    return f"{EXTERNAL_PREFIX}{topic}:{element_id}"
+
+
+def external_tasks(root: etree._Element) -> tuple[dict[str, str], list[Problem]]:
+    """Turn external service tasks into receive tasks; ({element id: topic}, problems)."""
+    ids = _Ids(root)
+    topics: dict[str, str] = {}
+    problems: list[Problem] = []
+    for task in root.iter(_q("serviceTask"), _q("sendTask")):
+        if (task.get(f"{{{CAMUNDA_NS}}}type") or "").strip() != "external":
+            continue
+        topic = (task.get(f"{{{CAMUNDA_NS}}}topic") or "").strip()
+        if _local(task) != "serviceTask" or not topic or ":" in topic:
+            problems.append(Problem(task.get("id"), "an external task needs a camunda:topic (without ':') on a "
+                                    "service task", task.sourceline, "unsupported"))
+            continue
+        message = etree.Element(_q("message"))
+        message.set("id", ids.new(f"{task.get('id')}_lotse_external"))
+        message.set("name", external_message(topic, task.get("id")))
+        first_process = root.find(_q("process"))
+        if first_process is not None:
+            first_process.addprevious(message)
+        else:
+            root.append(message)
+        for attr in ("type", "topic", "taskPriority"):
+            task.attrib.pop(f"{{{CAMUNDA_NS}}}{attr}", None)
+        task.tag = _q("receiveTask")
+        task.set("messageRef", message.get("id"))
+        topics[task.get("id")] = topic
+    return topics, problems

@@ -105,6 +105,8 @@ _RULES: list[tuple[str, str]] = [
      "nutzen Sie camunda:assignee oder eine Lane"),
     (r"the assignee '(?P<a>.*)' is neither a username nor \$\{variable\}",
      "die Zuständige „{a}“ ist weder ein Benutzername noch ${{variable}}"),
+    (r"an external task needs a camunda:topic.*",
+     "eine externe Aufgabe braucht ein camunda:topic (ohne „:“) an einer Serviceaufgabe"),
     (r"call activity has no calledElement", "der Aufruf (call activity) nennt keinen Prozess (calledElement)"),
     (r"dynamic calledElement '(?P<c>.*)' is not supported",
      "ein dynamisch berechneter Prozess (calledElement „{c}“) wird nicht unterstützt"),

@@ -11,6 +11,7 @@ from app.audit import service as audit
 from app.clock import Clock
 from app.directory.service import Principal
 from app.errors import Conflict, Forbidden, NotFound
+from app.instances import messages
 from app.instances.access import visible_instances
 from app.instances.models import Incident, ProcessInstance
 
@@ -58,7 +59,7 @@ def retry_incident(session: Session, *, actor: Principal, incident_id: int, cloc
                  at=now, instance=instance, element_id=incident.element_id,
                  details={"incident_id": incident.id, "fields": sorted((data or {}).keys())})
     session.flush()
-    orchestration.execute(session, instance, op, actor=actor, clock=clock)
+    messages.step(session, instance, op, actor=actor, clock=clock)
     if session.scalar(select(func.count()).select_from(Incident).where(
             Incident.instance_id == instance.id, Incident.status == "open")):
         instance.status = "incident"

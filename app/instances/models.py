@@ -67,3 +67,20 @@ class Incident(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class PendingMessage(Model):
+    """A message thrown by an instance (the outbox), until it is delivered to another case (or expires)."""
+
+    __tablename__ = "pending_message"
+    __table_args__ = (Index("ix_pending_message_open", "status", "municipality_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    business_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source_instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | delivered | expired | erased
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    target_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)

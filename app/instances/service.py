@@ -12,13 +12,11 @@ from app.clock import Clock
 from app.definitions.models import ProcessDefinition
 from app.definitions.service import latest
 from app.directory.service import Principal
-from app.engine import runtime
 from app.errors import Forbidden, Invalid, NotFound
+from app.instances import messages
 from app.instances.access import visible_instances
-from app.instances.models import INSTANCE_STATUSES, Incident, ProcessInstance
+from app.instances.models import INSTANCE_STATUSES, Incident, PendingMessage, ProcessInstance
 from app.tasks.models import HumanTask
-
-STARTERS = ("clerk", "lead", "designer", "admin", "system")
 
 
 def start_instance(session: Session, *, actor: Principal, process_key: str, business_key: str,
@@ -28,11 +26,7 @@ def start_instance(session: Session, *, actor: Principal, process_key: str, busi
 
     In a collaboration, the other pools that start without trigger start too (co_start).
     """
-    if not actor.has(*STARTERS):
-        raise Forbidden("only clerks, designers and admins start cases")
-    business_key = (business_key or "").strip()
-    if not business_key:
-        raise Invalid("business_key (the case reference) is required", details={"fields": {"business_key": "required"}})
+    business_key = messages.check_start(actor, business_key)
     if definition_id is not None:
         definition = session.get(ProcessDefinition, definition_id)
         if definition is None or definition.municipality_id != actor.municipality_id:
@@ -41,16 +35,8 @@ def start_instance(session: Session, *, actor: Principal, process_key: str, busi
         definition = latest(session, actor.municipality_id, process_key)
         if definition is None:
             raise NotFound(f"no process with key '{process_key}' is deployed")
-    engine = orchestration.engine_for(definition)
-    with runtime.engine_clock(clock):
-        wf = engine.new_workflow(data or {})
-    instance = ProcessInstance(municipality_id=actor.municipality_id, definition_id=definition.id,
-                               business_key=business_key, status="running", state=engine.dump_state(wf),
-                               started_by=actor.username, started_at=clock.now())
-    session.add(instance)
-    session.flush()
-    orchestration.execute(session, instance, orchestration.Operation("start", data=data or {}), actor=actor,
-                          clock=clock, wf=wf)
+    instance = messages.start_case(session, actor=actor, definition=definition, business_key=business_key,
+                                   data=data, clock=clock)
     if co_start:
         _start_collaboration(session, actor=actor, definition=definition, business_key=business_key, clock=clock,
                              first=instance)
@@ -60,8 +46,6 @@ def start_instance(session: Session, *, actor: Principal, process_key: str, busi
 def _start_collaboration(session: Session, *, actor: Principal, definition: ProcessDefinition, business_key: str,
                          clock: Clock, first: ProcessInstance) -> None:
     """The other pools of a collaboration that start without trigger join the case (same business key)."""
-    from app.instances.outbox import PendingMessage, deliver
-
     started = [first.id]
     for key in definition.summary.get("co_starts", []):
         partner = latest(session, actor.municipality_id, key)
@@ -75,7 +59,7 @@ def _start_collaboration(session: Session, *, actor: Principal, definition: Proc
     # Messages thrown before their receiver existed reach it now, not at the scheduler's next round.
     for message in session.scalars(select(PendingMessage).where(PendingMessage.status == "pending",
                                                                 PendingMessage.source_instance_id.in_(started))):
-        deliver(session, message, clock=clock)
+        messages.deliver(session, message, clock=clock)
 
 
 def get_instance(session: Session, *, actor: Principal, instance_id: int) -> ProcessInstance:

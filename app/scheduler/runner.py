@@ -17,7 +17,7 @@ from app.audit.retention import parse_retention
 from app.clock import SystemClock
 from app.deadlines.service import run_deadline_jobs
 from app.extensions import db
-from app.instances.outbox import deliver_pending
+from app.instances.messages import deliver_pending
 from app.scheduler.job import job_session
 from app.scheduler.service import fire_due_timers, next_due_at
 

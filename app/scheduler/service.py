@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app import orchestration
 from app.clock import Clock
 from app.directory.service import system_principal
+from app.instances import messages
 from app.instances.models import ProcessInstance
 from app.metrics import TIMER_LAG
 
@@ -40,8 +41,8 @@ def fire_one(session: Session, *, clock: Clock) -> int | None:
     if due_before is not None:  # always set: _claim_next picks only instances with a due timer
         TIMER_LAG.observe(max(0.0, (now - due_before).total_seconds()))
     try:
-        orchestration.execute(session, instance, orchestration.Operation("timer"),
-                              actor=system_principal(instance.municipality_id), clock=clock)
+        messages.step(session, instance, orchestration.Operation("timer"),
+                      actor=system_principal(instance.municipality_id), clock=clock)
     except orchestration.IncidentRaised as exc:
         log.warning("timer step of instance %s failed: %s", instance_id, exc.message)
     if instance.status == "running" and instance.next_timer_at is not None and instance.next_timer_at < now:

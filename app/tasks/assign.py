@@ -1,4 +1,4 @@
-"""Leads and supervisors act on tasks: assign a task to a named clerk of its office; substitutes take over."""
+"""Leads and supervisors act on tasks: assign a task to a named clerk of its office (substitutes: substitutes.py)."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -7,11 +7,12 @@ from app import orchestration
 from app.audit import service as audit
 from app.clock import Clock
 from app.deadlines.notifier import Message, Notifier
-from app.directory.absence import absent_today, berlin_today, office_members
+from app.directory.absence import office_members
 from app.directory.service import Principal
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.instances.models import ProcessInstance
 from app.tasks.models import HumanTask
+from app.tasks.service import _LOCK_BY_TASK, _may_see
 
 
 def may_assign(actor: Principal, task: HumanTask) -> bool:
@@ -20,8 +21,6 @@ def may_assign(actor: Principal, task: HumanTask) -> bool:
 
 
 def _lock(session: Session, actor: Principal, task_id: int) -> tuple[HumanTask, ProcessInstance]:
-    from app.tasks.service import _LOCK_BY_TASK, _may_see
-
     instance = orchestration.lock_case(session, _LOCK_BY_TASK,
                                        {"task_id": task_id, "municipality_id": actor.municipality_id})
     task = session.get(HumanTask, task_id, populate_existing=True) if instance is not None else None
@@ -57,23 +56,3 @@ def assign(session: Session, *, actor: Principal, task_id: int, assignee: str, c
         task.municipality_id, task.id, task.instance_id), now=now)
     session.flush()
     return task
-
-
-def take_over_as_substitute(session: Session, *, actor: Principal, task: HumanTask, instance: ProcessInstance,
-                            clock: Clock) -> bool:
-    """When the task's assignee is away today and the actor stands in, the actor takes it over "in Vertretung".
-
-    Called with the case locked; audited as a reassignment naming whom the actor stands in for.
-    """
-    if not task.assignee or task.assignee == actor.username:
-        return False
-    if absent_today(session, actor.municipality_id, task.assignee, berlin_today(clock)) != actor.username:
-        return False
-    old = task.assignee
-    task.assignee = actor.username
-    audit.record(session, municipality_id=task.municipality_id, kind="task_reassigned", actor=actor.username,
-                 at=clock.now(), instance=instance, office=orchestration.office_name(session, task.office_id),
-                 element_id=task.element_id, details={"task_id": task.id, "old": old, "new": actor.username,
-                                                      "on_behalf_of": old})
-    session.flush()
-    return True

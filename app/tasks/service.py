@@ -13,9 +13,10 @@ from app.clock import Clock
 from app.directory.service import Principal
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.forms.service import checked_submission
+from app.instances import messages
 from app.instances.models import ProcessInstance
-from app.tasks.assign import take_over_as_substitute
 from app.tasks.models import TASK_STATUSES, HumanTask
+from app.tasks.substitutes import take_over_as_substitute
 
 MUNICIPALITY_WIDE_READERS = ("supervisor", "admin")
 SORTS = {"due_at": HumanTask.due_at, "created_at": HumanTask.created_at, "id": HumanTask.id}
@@ -213,7 +214,7 @@ def complete_and_follow(session: Session, *, actor: Principal, task_id: int, dat
     if task.form_key:
         data, categories = checked_submission(session, municipality_id=task.municipality_id, form_key=task.form_key,
                                               data=data)
-    stepped = orchestration.execute(session, instance, orchestration.Operation(
+    stepped = messages.step(session, instance, orchestration.Operation(
         "complete", engine_task_id=task.engine_task_id, human_task_id=task.id, data=data, categories=categories),
         actor=actor, clock=clock)
     # When no other task of the case stayed open through the step, its open tasks are the ones it created.

@@ -19,9 +19,9 @@ csrf = CSRFProtect()
 
 def _screens():
     """Screen modules; each has `register(app)` adding its blueprint and navigation entries."""
-    from app.web import cases, clerk, designer, exports, notifications, people, supervisor, team
+    from app.web import cases, clerk, designer, exports, notifications, people, privacy, supervisor, team
 
-    return (clerk, designer, supervisor, cases, exports, team, notifications, people)
+    return (clerk, designer, supervisor, cases, exports, team, notifications, people, privacy)
 
 
 def init_web(app: Flask) -> None:

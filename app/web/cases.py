@@ -23,11 +23,12 @@ from app.audit.service import instance_events, payloads_by_hash
 from app.audit.verify import verify_instance
 from app.casefile.access import read_case
 from app.casefile.views import conflicts_for
+from app.deadlines import pause as pausing
 from app.deadlines import service as deadlines
 from app.definitions import service as definitions
 from app.definitions.models import ProcessDefinition
 from app.engine.calendar import BERLIN
-from app.errors import Conflict, Forbidden
+from app.errors import Conflict, Forbidden, Invalid
 from app.extensions import db
 from app.instances import incidents as incident_service
 from app.instances import service as instances
@@ -262,16 +263,12 @@ def _open_task_of(instance_id: int, task_id: int) -> HumanTask:
 @roles_required("lead", "supervisor", "admin")
 def pause_due(instance_id: int, task_id: int):
     """Pause a task's deadline (Hemmung or Unterbrechung) with a reason; audited."""
-    from app.deadlines import pause as pausing
-    from app.errors import Invalid
-
     task = _open_task_of(instance_id, task_id)
     try:
         pausing.pause(db.session(), actor=current_principal(), task_id=task_id, mode=request.form.get("art", ""),
                       reason=request.form.get("grund", ""), clock=clock())
-        db.session.commit()
     except (Conflict, Forbidden, Invalid) as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(gettext("Please give a reason for pausing the deadline.") if isinstance(exc, Invalid)
               else gettext("You may not change this deadline.") if isinstance(exc, Forbidden)
               else gettext("The deadline was not paused: it is paused already or the task is no longer open."), "error")
@@ -284,14 +281,11 @@ def pause_due(instance_id: int, task_id: int):
 @roles_required("lead", "supervisor", "admin")
 def resume_due(instance_id: int, task_id: int):
     """Let a paused deadline run again; audited."""
-    from app.deadlines import pause as pausing
-
     task = _open_task_of(instance_id, task_id)
     try:
         pausing.resume(db.session(), actor=current_principal(), task_id=task_id, clock=clock())
-        db.session.commit()
     except (Conflict, Forbidden) as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(gettext("You may not change this deadline.") if isinstance(exc, Forbidden)
               else gettext("The deadline was not resumed: it is not paused or the task is no longer open."), "error")
         return redirect(url_for("cases.case", instance_id=instance_id) + "#aufgaben", 303)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext, lazy_gettext
 
+from app.definitions import migration
 from app.definitions import service as definitions
 from app.definitions.diff import version_changes
 from app.definitions.models import ProcessDefinition
@@ -72,6 +73,7 @@ def _report(data: bytes, filename: str, problems: list[dict[str, Any]]) -> dict[
              "lang": "de" if german_ui else "en"}
             for number, p in enumerate(problems, start=1)]
     return {"filename": filename, "problems": rows, "shown": REPORT_SHOWN, "drawing": drawing,
+            "needs_confirmation": any(p.get("code") == "confirm" for p in problems),
             "marks": diagram.problem_marks(problems)}
 
 
@@ -260,3 +262,25 @@ def start_test_case(key: str, version: int):
     flash(gettext("Test case %(case)s was started on version %(version)d.", case=business_key,
                   version=definition.version), "success")
     return redirect(url_for("cases.case", instance_id=instance.id), 303)
+
+
+@bp.get("/<key>/<int:version>/umzug")
+@roles_required(*DESIGNER_ROLES)
+def migration_plan(key: str, version: int):
+    """Dry run: what moving each running case of this version to the next one changes."""
+    definition, _ = _find_version(key, version)
+    plan = migration.dry_run(db.session(), actor=current_principal(), definition_id=definition.id)
+    return render_template("designer/migration.html", definition=definition, plan=plan, result=None)
+
+
+@bp.post("/<key>/<int:version>/umzug")
+@roles_required(*DESIGNER_ROLES)
+def migrate(key: str, version: int):
+    """Move one case (field `fall`) or all movable cases to the next version; then the plan again."""
+    definition, _ = _find_version(key, version)
+    one = request.form.get("fall", "").strip()
+    result = migration.migrate(db.session(), actor=current_principal(), definition_id=definition.id, clock=clock(),
+                               instance_ids=[int(one)] if one.isdigit() else None)
+    db.session.commit()
+    plan = migration.dry_run(db.session(), actor=current_principal(), definition_id=definition.id)
+    return render_template("designer/migration.html", definition=definition, plan=plan, result=result)

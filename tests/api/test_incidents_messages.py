@@ -88,7 +88,8 @@ def test_a_message_nobody_waits_for_never_starts_a_model_deployed_after_it_and_e
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.instances.outbox import PendingMessage, deliver_pending
+    from app.instances.messages import deliver_pending
+    from app.instances.models import PendingMessage
 
     api.deploy("handoff_sender.bpmn")
     case = api.start("erstorientierung", "AZ-H2").get_json()

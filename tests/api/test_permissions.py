@@ -69,7 +69,8 @@ def test_task_checks_agree_with_the_task_services(session, clock, open_tasks, of
             "claim": allowed(session, tasks.claim, **call),
             "release": allowed(session, tasks.unclaim, **call),
             "complete": allowed(session, tasks.complete, data=YES, **call),
-            "move_due": allowed(session, deadlines.move_due_date, due_at=clock.now() + timedelta(days=30), **call),
+            "move_due": allowed(session, deadlines.move_due_date, due_at=clock.now() + timedelta(days=30),
+                                reason="Nachfrist gewährt", **call),
         }
         assert actual == expected, username
 

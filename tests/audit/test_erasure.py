@@ -122,7 +122,7 @@ def _handoff(api, business_key: str, antrag: dict) -> dict:
 
 
 def test_erasure_clears_the_payloads_of_the_cases_messages(api, session):
-    from app.instances.outbox import PendingMessage
+    from app.instances.models import PendingMessage
 
     api.deploy("handoff_receiver.bpmn")
     api.deploy("handoff_sender.bpmn")
@@ -153,7 +153,8 @@ def test_erasure_clears_the_payloads_of_the_cases_messages(api, session):
 
 
 def test_erasure_withdraws_a_message_the_case_sent_that_was_never_delivered(app, api, session, clock):
-    from app.instances.outbox import PendingMessage, deliver_pending
+    from app.instances.messages import deliver_pending
+    from app.instances.models import PendingMessage
 
     api.deploy("handoff_sender.bpmn")
     case = _handoff(api, "AZ-E-12", {"antragsteller": "Erika Mustermann"})

@@ -1,7 +1,8 @@
 """Small BPMN models for the case-file tests, built from a list of lanes and a body of flow elements."""
 from __future__ import annotations
 
-HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
         'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         'id="defs_{key}" targetNamespace="http://lotse.example/test">\n')
 
@@ -19,7 +20,8 @@ def model(key: str, lanes: dict[str, list[str]], body: str, process_props: str =
 
 def task(element_id: str, incoming: str, outgoing: str, props: str = "", extra: str = "") -> str:
     """A user task with optional camunda properties."""
-    ext = f"<bpmn:extensionElements><camunda:properties>{props}</camunda:properties></bpmn:extensionElements>" if props else ""
+    ext = (f"<bpmn:extensionElements><camunda:properties>{props}</camunda:properties></bpmn:extensionElements>"
+           if props else "")
     return (f'<bpmn:userTask id="{element_id}" name="{element_id}">{ext}<bpmn:incoming>{incoming}</bpmn:incoming>'
             f'<bpmn:outgoing>{outgoing}</bpmn:outgoing>{extra}</bpmn:userTask>')
 
@@ -73,7 +75,8 @@ def handoff(key: str, reader_lane: str, props: str) -> bytes:
             + task("ut_erfassen", "f0", "f1", prop("lotse:formKey", "cf_erfassen"))
             + task("ut_lesen", "f1", "f2", props)
             + '<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>'
-            + flow("f0", "start", "ut_erfassen") + flow("f1", "ut_erfassen", "ut_lesen") + flow("f2", "ut_lesen", "end"))
+            + flow("f0", "start", "ut_erfassen") + flow("f1", "ut_erfassen", "ut_lesen")
+            + flow("f2", "ut_lesen", "end"))
     return model(key, {"Jugendamt": ["start", "ut_erfassen", "end"], reader_lane: ["ut_lesen"]}, body)
 
 

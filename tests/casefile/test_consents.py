@@ -16,7 +16,8 @@ def _consent_model() -> bytes:
     body = ('<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>'
             + task("ut_erfassen", "f0", "f1", prop("lotse:formKey", "cf_erfassen"))
             + task("ut_einwilligung", "f1", "f2", prop("lotse:recordsConsent", "true"))
-            + task("ut_lesen", "f2", "f3", prop("lotse:reads", "Stammdaten Aufenthalt") + prop("lotse:consent", PURPOSE))
+            + task("ut_lesen", "f2", "f3",
+                   prop("lotse:reads", "Stammdaten Aufenthalt") + prop("lotse:consent", PURPOSE))
             + '<bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>'
             + flow("f0", "start", "ut_erfassen") + flow("f1", "ut_erfassen", "ut_einwilligung")
             + flow("f2", "ut_einwilligung", "ut_lesen") + flow("f3", "ut_lesen", "end"))

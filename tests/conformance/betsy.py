@@ -141,7 +141,7 @@ def run_case(session, clock, case: BetsyCase, *, designer, clerk, log: LogRecord
     from app.engine import runtime
     from app.instances import service as instances
     from app.instances.models import Incident, ProcessInstance
-    from app.instances.outbox import deliver_pending
+    from app.instances.messages import deliver_pending
     from app.orchestration import IncidentRaised
     from app.scheduler.service import fire_due_timers, next_due_at
 

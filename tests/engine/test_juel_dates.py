@@ -8,6 +8,7 @@ import pytest
 from app.engine.calendar import due_at
 from app.engine.juel_dates import date_expression_error, evaluate_date
 from app.engine.problem_texts import is_translated
+from tests.conftest import needs_shared
 from tests.engine.parsing_helpers import model, problems_of, user_task
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -45,3 +46,17 @@ def test_an_unsupported_due_date_is_rejected_at_upload_naming_the_task():
     [problem] = problems
     assert problem.element_id == "UT" and "plusFortnights" in problem.message
     assert is_translated(problem.message)
+
+
+@needs_shared
+def test_bpmn_performers_from_camunda_fixtures_are_read_not_ignored():
+    from app.engine.parsing import parse_bpmn
+    from tests.engine.parsing_helpers import CAMUNDA7
+
+    def task(name):
+        [info] = parse_bpmn((CAMUNDA7 / name).read_bytes()).user_tasks
+        return info.assignee, sorted(info.candidate_groups)
+
+    assert task("TaskAssigneeTest.testTaskAssignee.bpmn20.xml") == ("kermit", [])
+    assert task("TaskCandidateTest.testMixedCandidateUserAndGroup.bpmn20.xml") == ("kermit", ["sales"])
+    assert task("TaskCandidateTest.testMultipleCandidateGroups.bpmn20.xml") == (None, ["accountancy", "management"])

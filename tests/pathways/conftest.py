@@ -11,7 +11,7 @@ from app.deadlines.service import run_deadline_jobs
 from app.demo_data import answer
 from app.directory import service as directory
 from app.extensions import db
-from app.instances.outbox import deliver_pending
+from app.instances.messages import deliver_pending
 from app.scheduler.service import fire_due_timers
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -46,6 +46,9 @@ def test_recognition_switches_from_asylblg_to_sgb2_and_starts_language_and_work(
     pathways.tick(datetime.fromisoformat("2029-01-14T09:00:00+01:00"))
     renewal = pathways.task(KEY, "p2_verlaengerung")
     assert renewal["office"] == "Ausländerbehörde" and "§ 81 Abs. 4 AufenthG" in renewal["legal_source"]
+    # Invited 3 months before the title expires (Sun 14 Jan 2029 -> Fri 12 Jan); due with the expiry day itself.
+    assert renewal["due_from"] == "2029-04-14" and renewal["against"] == "person"
+    assert datetime.fromisoformat(renewal["due_at"]) == datetime.fromisoformat("2029-04-14T23:59:59.999999+02:00")
     assert pathways.complete(KEY, "p2_verlaengerung")["instance_status"] == "completed"
 
     trail = pathways.audit(p2["id"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from app.engine.calendar import due_at, working_days_between
+from app.engine.calendar import working_days_between
 from tests.pathways.conftest import kinds
 
 KEY = "MS-2026-0003"
@@ -30,17 +30,20 @@ def test_minor_reported_by_kim_stays_gets_a_guardian_and_returns_to_p1_as_adult(
     report = pathways.task(KEY, "p3_meldung_landesstelle")
     assert report["office"] == "Jugendamt" and report["calendar"] == "werktage-nrw"
     assert report["legal_source"] == "§ 42a Abs. 4 SGB VIII"
+    # § 42a Abs. 4: 7 Werktage from the start of provisional custody (aufgriff_am, Mon 2 Mar), not from this task
     due = datetime.fromisoformat(report["due_at"])
-    assert due == due_at(_created(report), "P7D", "werktage-nrw")
-    assert working_days_between(_created(report), due) == 7
+    assert report["due_from"] == "2026-03-02" and report["due_from_label"] == "Beginn der vorläufigen Inobhutnahme"
+    assert due == datetime.fromisoformat("2026-03-11T23:59:59.999999+01:00")
+    assert working_days_between(datetime.fromisoformat("2026-03-02T12:00:00+01:00"), due) == 7
     pathways.complete(KEY, "p3_meldung_landesstelle")
     assert pathways.send("Verteilentscheidung", KEY, {"verteilung": "Verbleib"}, user="ja")["started"] is False
     pathways.walk(KEY, "p3_vormundschaft", "p3_vormund_nachhalten", "p3_perspektive", "p3_ed_behandlung")
-    handover = (clock.now() + timedelta(days=30)).date().isoformat()
-    pathways.complete(KEY, "p3_hilfeplan", wiedervorlage_uebergang=handover)
+    handover = (clock.now() + timedelta(days=30)).date()
+    # § 41 SGB VIII: transition planning starts one year before the planned end of help (lotse:dueIn -P1Y).
+    pathways.complete(KEY, "p3_hilfeplan", hilfeende_geplant=handover.replace(year=handover.year + 1).isoformat())
     assert pathways.task(KEY, "p3_schulplatz")["office"] == "Schulamt"
     pathways.complete(KEY, "p3_schulplatz")
-    pathways.tick(datetime.fromisoformat(f"{handover}T10:00:00+01:00"))
+    pathways.tick(datetime.fromisoformat(f"{handover + timedelta(days=1)}T10:00:00+01:00"))
     assert pathways.task(KEY, "p3_uebergang")["office"] == "Jugendamt"
     assert pathways.complete(KEY, "p3_uebergang")["instance_status"] == "completed"
 

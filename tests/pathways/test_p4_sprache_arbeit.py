@@ -1,8 +1,9 @@
 """P4 Sprache, Arbeitsmarktintegration & Anerkennung: course from one issuer, recognition with consent, work."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
+from app.engine.calendar import BERLIN
 from tests.factories import case_variables
 from tests.pathways.conftest import kinds
 
@@ -49,11 +50,18 @@ def test_late_course_warns_coordination_and_silent_employment_agency_counts_as_c
     pathways.send("SGBII_bewilligt", KEY, {**SPRACHZUGANG, "aufenthaltsstatus": "Duldung", "rechtskreis": "SGB II"},
                   user="jc")
     assert pathways.task(KEY, "p4_potenzialanalyse")["office"] == "Jobcenter"
-    pathways.walk(KEY, "p4_potenzialanalyse", "p4_verpflichtung_jc", "p4_kursanmeldung")
+    pathways.complete(KEY, "p4_potenzialanalyse")
+    issued = clock.now().astimezone(BERLIN).date()
+    pathways.complete(KEY, "p4_verpflichtung_jc", ausgestellt_am=issued.isoformat())
+    pathways.complete(KEY, "p4_kursanmeldung")
     course = pathways.task(KEY, "p4_kursbeginn")
     created = datetime.fromisoformat(course["created_at"])
     assert pathways.tick(created + timedelta(weeks=6, days=1)).escalated == 1
-    pathways.tick(created + timedelta(weeks=8, minutes=1))
+    # The local 8 weeks count from the entitlement (lotse:dueFrom) and end with their last day (24:00 Berlin).
+    last_day_end = datetime.combine(issued + timedelta(weeks=8), time.max, tzinfo=BERLIN)
+    pathways.tick(last_day_end)
+    assert "p4_kurszugang_klaeren" not in [t["element_id"] for t in pathways.tasks(KEY)]
+    pathways.tick(last_day_end + timedelta(minutes=1))
     assert pathways.task(KEY, "p4_kurszugang_klaeren")["office"] == "KIM-Koordination"
     pathways.complete(KEY, "p4_kursbeginn")
     pathways.complete(KEY, "p4_kursergebnis", testergebnis="A2")
@@ -66,7 +74,11 @@ def test_late_course_warns_coordination_and_silent_employment_agency_counts_as_c
     pathways.complete(KEY, "p4_kooperationsplan")
     consent = pathways.task(KEY, "p4_ba_zustimmung")
     assert consent["legal_source"].endswith("(Zustimmungsfiktion nach 2 Wochen)")
-    pathways.tick(datetime.fromisoformat(consent["created_at"]) + timedelta(days=14, minutes=1))
+    # § 36 Abs. 2 BeschV: the two weeks end with their last day, so the fiction holds from the next midnight.
+    fourteenth = datetime.fromisoformat(consent["created_at"]).astimezone(BERLIN).date() + timedelta(days=14)
+    pathways.tick(datetime.combine(fourteenth, time(23, 0), tzinfo=BERLIN))
+    assert pathways.task(KEY, "p4_ba_zustimmung")["office"] == "Agentur für Arbeit"
+    pathways.tick(datetime.combine(fourteenth + timedelta(days=1), time(0, 1), tzinfo=BERLIN))
     assert pathways.task(KEY, "p4_beschaeftigungserlaubnis")["office"] == "Ausländerbehörde"
     case = pathways.instances(KEY)["p4_sprache_arbeit"]
     assert case_variables(case["id"])["ba_zustimmung"] == "fingiert (§ 36 Abs. 2 BeschV)"  # set by the engine

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.engine.parsing_helpers import model
-from tests.web.conftest import sign_in
+from tests.web.conftest import csrf, sign_in
 from tests.web.test_views_designer import upload
 
 TWELVE = model(*(f'<bpmn:serviceTask id="Java_{n}" camunda:class="de.kommune.D{n}"/>' for n in range(12)))
@@ -36,6 +36,7 @@ def test_a_task_without_office_or_form_needs_the_designers_confirmation(app, wor
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "Braucht Ihre Bestätigung" in html and "gibt_es_nicht" in html and "keinem Posteingang" in html
+    assert "Einige Probleme brauchen nur Ihre Bestätigung" in html
     assert 'name="bestaetigen"' in html
     assert upload(designer, unknown, confirm=True).status_code == 303
 
@@ -49,3 +50,20 @@ def test_the_api_names_what_needs_confirmation(api):
     assert {(p["element_id"], p["code"]) for p in body["details"]["problems"]} == {("UT", "confirm")}
     assert any("gibt_es_nicht" in p["message"] for p in body["details"]["problems"])
     assert api.as_("designer").upload("/api/definitions", unknown, confirm=True).status_code == 201
+
+
+def test_the_version_page_leads_to_the_migration_dry_run_and_moves_a_case(app, api, served):
+    from tests.api.test_migration import V1, V2
+
+    assert api.as_("designer").upload("/api/definitions", V1).status_code == 201
+    case = api.start("P", "AZ-U1").get_json()
+    assert api.as_("designer").upload("/api/definitions", V2).status_code == 201
+    designer = sign_in(app, "designer")
+    version_page = designer.get("/modelle/P/1").get_data(as_text=True)
+    assert "/modelle/P/1/umzug" in version_page and "Laufende Fälle auf Version 2 umziehen" in version_page
+    plan = designer.get("/modelle/P/1/umzug").get_data(as_text=True)
+    assert "AZ-U1" in plan and "Neue Schritte: Anhoeren" in plan
+    moved = designer.post("/modelle/P/1/umzug", data={"csrf_token": csrf(designer, "/modelle/P/1/umzug"),
+                                                       "fall": str(case["id"])})
+    assert moved.status_code == 200 and "1 Fall wurde umgezogen" in moved.get_data(as_text=True)
+    assert api.as_("super").get(f"/api/instances/{case['id']}").get_json()["definition_version"] == 2
