@@ -34,6 +34,7 @@ class Sealer:
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
         self.sealed = threading.Event()  # set after each background run (lets a test wait instead of sleeping)
+        self._stopping = False
 
     def notify(self, municipality_ids: set[int]) -> None:
         """Remember municipalities to seal; wake (or start) the background thread."""
@@ -66,11 +67,22 @@ class Sealer:
                 db.session.remove()
         return written
 
+    def stop(self) -> None:
+        """Seal what is pending, then end the background thread (shutdown, tests)."""
+        with self._condition:
+            self._stopping = True
+            self._condition.notify()
+        if self._thread is not None:
+            self._thread.join()
+        self.seal_pending()
+
     def _loop(self) -> None:
         while True:
             with self._condition:
-                while not self._pending:
+                while not self._pending and not self._stopping:
                     self._condition.wait()
+                if self._stopping:
+                    return
             time.sleep(self.delay)  # let the commits of this moment join one seal
             try:
                 self.seal_pending()

@@ -35,6 +35,7 @@ from app.directory.models import User
 from app.directory.service import Principal, principal_for, verify_password
 from app.errors import Invalid
 from app.extensions import db
+from app.web import unit_of_work
 
 __all__ = ["bp", "current_principal", "init_auth", "login_required", "roles_required", "safe_next", "WebUser"]
 
@@ -81,6 +82,24 @@ def _throttle() -> sessions.Throttle:
                              per_client=int(config.get("LOGIN_FAILURES_PER_CLIENT", 20)))
 
 
+def _directory_user(username: str, password: str) -> User | None:
+    """The account the configured LDAP directory vouches for (created or updated from its groups), or None."""
+    config = current_app.config.get("LDAP")
+    if not config:
+        return None
+    from app.directory.ldap_auth import DirectoryError, grants_from_config, ldap_identity, provision
+
+    try:
+        identity = ldap_identity(config, username, password)
+        if identity is None:
+            return None
+        return provision(db.session(), identity, grants_from_config(config.get("groups", {})), now=_clock().now())
+    except DirectoryError:
+        current_app.logger.exception("directory sign-in of %s failed", username)
+        db.session.rollback()
+        return None
+
+
 def sign_in(user: User) -> None:
     """Start a fresh session (and CSRF token) for a user whose credentials were checked."""
     language = session.get("lang")
@@ -89,7 +108,6 @@ def sign_in(user: User) -> None:
         session["lang"] = language
     sid = sessions.start_session(db.session(), user, now=_clock().now())
     sessions.clear_failures(db.session(), username=user.username)
-    db.session.commit()
     login_user(WebUser(user, principal_for(db.session(), user), sid))
 
 
@@ -151,14 +169,15 @@ def login():
             username, client, now = form.username.data.strip(), request.remote_addr or "unknown", _clock().now()
             wait = sessions.wait_seconds(db.session(), username=username, client=client, now=now, limits=_throttle())
             if wait is None:
-                user = verify_password(db.session(), username, form.password.data)
+                user = verify_password(db.session(), username, form.password.data) or _directory_user(
+                    username, form.password.data)
                 if user is not None:
                     sign_in(user)
                     return redirect(safe_next(request.args.get("next")) or start_url())
                 sessions.record_failure(db.session(), username=username, client=client, now=now, limits=_throttle())
             else:
                 sessions.audit_throttled(db.session(), username=username, client=client, wait=wait, now=now)
-            db.session.commit()
+            unit_of_work.keep_changes()  # failed attempts and throttling stay recorded although the answer is 401/429
         failed, status = True, 401
     response = current_app.make_response((render_template("auth/login.html", form=form, failed=failed,
                                                           wait=wait), 429 if wait else status))
@@ -173,7 +192,6 @@ def logout():
     language = session.get("lang")
     if current_user.is_authenticated:
         sessions.end_session(db.session(), current_user.sid, now=_clock().now())
-        db.session.commit()
     logout_user()
     session.clear()
     if language:

@@ -281,6 +281,5 @@ def migrate(key: str, version: int):
     one = request.form.get("fall", "").strip()
     result = migration.migrate(db.session(), actor=current_principal(), definition_id=definition.id, clock=clock(),
                                instance_ids=[int(one)] if one.isdigit() else None)
-    db.session.commit()
     plan = migration.dry_run(db.session(), actor=current_principal(), definition_id=definition.id)
     return render_template("designer/migration.html", definition=definition, plan=plan, result=result)

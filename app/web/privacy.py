@@ -8,6 +8,7 @@ from app.casefile import consents
 from app.casefile.records import records_of_processing
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
+from app.web import unit_of_work
 from app.web.auth import current_principal, roles_required
 from app.web.clerk import clock
 from app.web.nav import NavItem, register_nav
@@ -44,12 +45,11 @@ def withdraw(consent_id: int):
         consents.withdraw(db.session(), actor=current_principal(), consent_id=consent_id,
                           reason=request.form.get("grund", ""), now=clock().now(),
                           notifier=current_app.extensions["lotse_notifier"])
-        db.session.commit()
     except Invalid:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(gettext("Please give the reason for the withdrawal."), "error")
     except (Conflict, Forbidden, NotFound) as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(exc.message, "error")
     else:
         flash(gettext("The consent was withdrawn. The recipient offices were notified."), "success")

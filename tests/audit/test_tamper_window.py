@@ -54,12 +54,15 @@ def test_the_background_sealer_seals_shortly_after_a_commit(app, api, deployed, 
                           .order_by(AuditEvent.seq.desc()).limit(1))
     session.rollback()
     sealed = None
-    while sealed != head:  # each run seals what the commits before it wrote; the last one reaches the head
-        assert sealer.sealed.wait(timeout=60), "the sealer thread did not run"
-        sealer.sealed.clear()
-        sealed = session.scalar(select(AuditSealEntry.seq).where(AuditSealEntry.instance_id == case["id"])
-                                .order_by(AuditSealEntry.seq.desc()).limit(1))
-        session.rollback()
+    try:
+        while sealed != head:  # each run seals what the commits before it wrote; the last one reaches the head
+            assert sealer.sealed.wait(timeout=60), "the sealer thread did not run"
+            sealer.sealed.clear()
+            sealed = session.scalar(select(AuditSealEntry.seq).where(AuditSealEntry.instance_id == case["id"])
+                                    .order_by(AuditSealEntry.seq.desc()).limit(1))
+            session.rollback()
+    finally:
+        sealer.stop()  # no thread outlives the test
 
 
 @pytest.fixture
