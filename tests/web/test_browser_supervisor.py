@@ -159,7 +159,7 @@ def test_the_case_view_shows_the_path_taken(pages, seeded):
 
     steps = page.locator("#aufgaben")
     steps.get_by_label("Neue Frist (deutsche Zeit)").fill("2026-03-20T16:00")
-    steps.get_by_label(re.compile("^Grund")).fill("Unterlagen nachgefordert")
+    steps.get_by_label(re.compile("^Grund für die neue Frist")).fill("Unterlagen nachgefordert")
     steps.get_by_role("button", name=re.compile("^Frist verschieben")).click()
     expect(page.locator("#messages")).to_contain_text("ist jetzt 20.03.2026, 16:00")
     expect(page.get_by_role("region", name="Protokoll")).to_contain_text(

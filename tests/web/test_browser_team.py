@@ -93,7 +93,7 @@ def test_leads_and_supervisors_act_on_overdue_work(pages, seeded):
     steps.get_by_role("button", name=re.compile("^Frist verschieben")).click()
     expect(sup.locator("#aufgaben")).to_contain_text("Bitte geben Sie einen Grund für die neue Frist an.")
     axe_check(sup, "due date without reason")
-    sup.locator("#aufgaben").get_by_label(re.compile("^Grund")).fill("Unterlagen nachgefordert")
+    sup.locator("#aufgaben").get_by_label(re.compile("^Grund für die neue Frist")).fill("Unterlagen nachgefordert")
     sup.locator("#aufgaben").get_by_role("button", name=re.compile("^Frist verschieben")).click()
     expect(sup.locator("#aufgaben")).to_contain_text("10.03.2026, 16:00 liegt in der Vergangenheit")
     axe_check(sup, "past due date questioned")
