@@ -48,12 +48,14 @@ BEKANNTGABE = {
     "bekanntgabe-sgbx": (4, False,
                          ("§ 37 Abs. 2 S. 1 SGB X (4th day since 01.01.2025, PostModG); the fiction applies even "
                           "when the 4th day is a Saturday, Sunday or holiday, no shift (BSG, Urteil vom 06.05.2010 – "
-                          "B 14 AS 12/09 R; Bayerisches LSG, L 2 U 140/13); § 193 BGB applies only to the end of "
+                          "B 14 AS 12/09 R; Bayerisches LSG, L 2 U 140/13 — case law cited from memory, not checked "
+                          "against the decisions in this project: re-verify); § 193 BGB applies only to the end of "
                           "the period that follows")),
     "bekanntgabe-vwvfg": (4, True,
                           ("§ 41 Abs. 2 S. 1 VwVfG NRW (4th day; re-verify the NRW amendment date); a 4th day on a "
                           "Saturday, Sunday or holiday is moved to the next working day by analogy to § 31 Abs. 3 "
-                          "VwVfG NRW, as the BFH holds for § 122 Abs. 2 AO (Urteil vom 14.10.2003 – IX R 68/98); "
+                          "VwVfG NRW, as the BFH holds for § 122 Abs. 2 AO (Urteil vom 14.10.2003 – IX R 68/98, "
+                          "cited from memory: re-verify); "
                           "the BVerwG has not settled this, so Lotse takes the reading that never shortens the "
                           "person's period")),
 }
