@@ -23,6 +23,7 @@ from app.audit import service as audit
 from app.casefile import steps as casefile_steps
 from app.clock import Clock
 from app.deadlines import clocks as case_clocks
+from app.deadlines.pausing import reconcile_model_pauses
 from app.definitions.models import ProcessDefinition
 from app.directory.service import OfficeRef, Principal, find_office, forget_offices, office_ref, offices_of
 from app.engine import bounds, join_merge, runtime, stepping
@@ -123,8 +124,6 @@ def execute(session: Session, instance: ProcessInstance, op: Operation, *, actor
     step.conflicts, step.consent, step.anonymized = conflicts, consent, anonymized
     _write(session, instance, definition, step, actor=actor, op=op, offices=offices, now=clock.now())
     events.write()
-    from app.deadlines.pause import reconcile_model_pauses  # pause.py locks through this module
-
     reconcile_model_pauses(session, instance, definition, now=clock.now())
     pending = _queue_messages(session, instance, outgoing, now=clock.now())
     _record_completion(session, instance, wf, actor=actor, now=clock.now())
