@@ -1,6 +1,7 @@
 """Configuration: defaults, overridden from the environment (LOTSE_*) or by the caller."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             config[key] = env[f"LOTSE_{key}"]
     if env.get("LOTSE_EMBEDDED_SCHEDULER"):
         config["EMBEDDED_SCHEDULER"] = env["LOTSE_EMBEDDED_SCHEDULER"] not in ("0", "false", "no")
+    if env.get("LOTSE_LDAP_CONFIG"):
+        # The directory settings (docs/auth.md) as a JSON file, kept out of the environment: it holds a password.
+        config["LDAP"] = json.loads(Path(env["LOTSE_LDAP_CONFIG"]).read_text(encoding="utf-8"))
     return config
 
 
