@@ -27,6 +27,16 @@ def _office(session: Session, task: HumanTask) -> str | None:
     return office.name if office else None
 
 
+def reschedule(task: HumanTask, due: datetime, *, old: datetime | None, now: datetime) -> None:
+    """Give an open task a new due date: its reminder keeps its distance, a deadline in the future escalates anew."""
+    if old is not None and task.remind_at is not None:
+        task.remind_at = due - (old - task.remind_at)
+        task.reminded_at = None if task.remind_at > now else task.reminded_at
+    task.due_at = due
+    if due > now:
+        task.escalated_at = task.second_escalated_at = None
+
+
 def apply_pause(session: Session, task: HumanTask, instance: ProcessInstance, mode: str, reason: str,
                  actor_name: str, now: datetime) -> None:
     assert task.due_at is not None
@@ -69,12 +79,7 @@ def apply_resume(session: Session, task: HumanTask, instance: ProcessInstance, a
     mode = task.pause_mode
     due = _after_unterbrechung(session, task, instance, now) if mode == "unterbrechung" else _after_hemmung(task, now)
     old = task.paused_due_at
-    if old is not None and task.remind_at is not None:
-        task.remind_at = due - (old - task.remind_at)
-        task.reminded_at = None if task.remind_at > now else task.reminded_at
-    task.due_at = due
-    if due > now:
-        task.escalated_at = task.second_escalated_at = None
+    reschedule(task, due, old=old, now=now)
     task.paused_at = task.pause_mode = task.pause_reason = task.paused_due_at = None
     audit.record(session, municipality_id=task.municipality_id, kind="deadline_resumed", actor=actor_name, at=now,
                  instance=instance, office=_office(session, task),

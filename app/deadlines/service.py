@@ -14,6 +14,7 @@ from app.clock import Clock
 from app.deadlines.clocks import ends_at_day_end
 from app.deadlines.kinds import deadline_kind
 from app.deadlines.notifier import Message, Notifier
+from app.deadlines.pausing import reschedule
 from app.directory.models import Membership, Municipality, Office, User
 from app.directory.service import Principal
 from app.engine.calendar import BERLIN, DeadlineError, parse_duration
@@ -237,13 +238,7 @@ def move_due_date(session: Session, *, actor: Principal, task_id: int, due_at: d
         from app.errors import Conflict
         raise Conflict(f"task {task_id} is {task.status}; its due date can no longer change")
     old = task.due_at
-    if old is not None and task.remind_at is not None:
-        task.remind_at = due_at - (old - task.remind_at)
-        task.reminded_at = None if task.remind_at > now else task.reminded_at
-    task.due_at = due_at
-    if due_at > now:
-        # A deadline moved into the future may be missed again: escalate anew then.
-        task.escalated_at = task.second_escalated_at = None
+    reschedule(task, due_at, old=old, now=now)  # a deadline moved into the future may be missed, and escalate, anew
     role = next(r for r in ("admin", "supervisor", "lead") if actor.has(r) and (r != "lead" or _lead_of(actor, task)))
     actor_office = orchestration.office_name(session, task.office_id) if role == "lead" else None
     audit.record(session, municipality_id=task.municipality_id, kind="due_date_changed", actor=actor.username, at=now,
