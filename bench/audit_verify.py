@@ -99,11 +99,13 @@ class ChainWriter:
 
         columns = [c.name for c in table.columns if with_id or c.name != "id"]
         json_columns = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
+        defaults = bulk.column_defaults(table)
         with bulk._raw(self.session).cursor() as cursor:
             with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([Json(row.get(c)) if c in json_columns and row.get(c) is not None
-                                    else row.get(c) for c in columns])
+                    values = [row.get(c, defaults[c]) for c in columns]
+                    copy.write_row([Json(v) if c in json_columns and v is not None else v
+                                    for c, v in zip(columns, values, strict=True)])
 
 
 def _case_events(rng: random.Random, world: harness.World, instance_id: int, business_key: str, size: int,

@@ -26,14 +26,20 @@ def _raw(session):
     return session.connection().connection.driver_connection
 
 
+def column_defaults(table) -> dict[str, Any]:
+    """Each column's scalar model default (None where it has none): what COPY must send for a missing value."""
+    return {c.name: c.default.arg if c.default is not None and c.default.is_scalar else None for c in table.columns}
+
+
 def _copy(session, table, rows: Iterable[dict[str, Any]]) -> int:
-    """COPY rows (dicts by column name; missing columns are NULL) into a table; returns the count."""
-    columns = [c.name for c in table.columns if c.name != "id"]
+    """COPY rows (dicts by column name; a missing column takes its model default, else NULL); returns the count."""
+    names = [c.name for c in table.columns if c.name != "id"]
+    defaults = column_defaults(table)
     count = 0
     with _raw(session).cursor() as cursor:
-        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([row.get(c) for c in columns])
+                copy.write_row([row.get(name, defaults[name]) for name in names])
                 count += 1
     return count
 
