@@ -6,8 +6,9 @@ now and runs the deadline jobs, so overdue steps are escalated when a supervisor
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from app.demo_data import answer
 from app.directory import service as directory
 from app.directory.models import Membership, User
 from app.directory.service import Principal
+from app.engine.calendar import BERLIN
 from app.instances.messages import correlate, deliver_pending
 from app.instances.service import start_instance
 from app.scheduler.service import fire_due_timers
@@ -35,6 +37,11 @@ PEOPLE = (
     ("Morales", "Ana", "1994-05-03", "kolumbianisch"), ("Gashi", "Arben", "1989-08-21", "kosovarisch"),
 )
 
+# The sample answers and payloads are dated as if the demo were seeded on this day; seeded on another day, every date
+# in them moves by the difference, so deadlines counted from them (custody, consent validity) stay where they belong.
+SAMPLE_DAY = date(2026, 3, 2)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 
 class Driver:
     """Works demo tasks as the clerks of their offices, on a clock that starts in the past."""
@@ -45,6 +52,14 @@ class Driver:
         self.notifier = InAppNotifier()
         self._principals: dict[Any, Principal] = {}
         self._starts = 0
+        self._shift = now.astimezone(BERLIN).date() - SAMPLE_DAY
+
+    def dated(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The data with every ISO date moved from SAMPLE_DAY's world to the day of seeding."""
+        if not self._shift:
+            return data
+        return {key: (date.fromisoformat(value) + self._shift).isoformat()
+                if isinstance(value, str) and _ISO_DAY.fullmatch(value) else value for key, value in data.items()}
 
     def principal(self, username: str) -> Principal:
         """The principal of a demo user."""
@@ -82,8 +97,8 @@ class Driver:
 
     def send(self, name: str, key: str, payload: dict[str, Any], username: str) -> None:
         """A clerk enters a message from an outside party."""
-        correlate(self.session, actor=self.principal(username), name=name, business_key=key, payload=payload,
-                  clock=self.clock)
+        correlate(self.session, actor=self.principal(username), name=name, business_key=key,
+                  payload=self.dated(payload), clock=self.clock)
 
     def do(self, key: str, element_id: str, days: float = 1, **changes: Any) -> None:
         """Complete the open task of this element (sample answer plus changes), then let `days` pass."""
@@ -93,7 +108,7 @@ class Driver:
         if task is None or task.office_id is None:
             raise LookupError(f"demo case {key}: no open task {element_id} in an office")
         tasks.complete(self.session, actor=self.clerk_of(task.office_id), task_id=task.id,
-                       data=answer(element_id, **changes), clock=self.clock)
+                       data=self.dated(answer(element_id, **changes)), clock=self.clock)
         self.wait(days=days)
 
     def steps(self, key: str, *element_ids: str, days: float = 1) -> None:
