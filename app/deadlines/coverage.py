@@ -59,17 +59,21 @@ def summary_line(rows: list[Covered]) -> str:
             f"counting from a trigger in the case; {computable} of {len(CLOCKS)} computable by the engine")
 
 
+def _status(row: Covered, modelled: str) -> str:
+    """What the coverage says of a catalogue clock: not a clock, not computable (why), or where it is modelled."""
+    if not row.clock.clock:
+        return "not a clock"
+    if not row.clock.computable:
+        return "not computable: " + row.clock.reason
+    return modelled
+
+
 def render_text(rows: list[Covered]) -> str:
     """One line per catalogue clock: number, law, elements or what is missing."""
     lines = [summary_line(rows)]
     for row in rows:
         c = row.clock
-        if not c.clock:
-            status = "not a clock"
-        elif not c.computable:
-            status = "not computable: " + c.reason
-        else:
-            status = ", ".join(row.elements) or "not modelled"
+        status = _status(row, ", ".join(row.elements) or "not modelled")
         lines.append(f"{c.number:>2}  {c.law}: {c.title} — {status}")
     return "\n".join(lines)
 
@@ -128,12 +132,7 @@ def render_markdown(rows: list[Covered]) -> str:
              "| # | Clock | Law | Starts with | Counted as | Pathway | Elements |", "|---|---|---|---|---|---|---|"]
     for row in rows:
         c = row.clock
-        if not c.clock:
-            elements = "not a clock"
-        elif not c.computable:
-            elements = "not computable: " + c.reason
-        else:
-            elements = ", ".join(f"`{e}`" for e in row.elements) or "—"
+        elements = _status(row, ", ".join(f"`{e}`" for e in row.elements) or "—")
         counting = f"`{c.counting}`" if c.counting != "—" else "—"
         lines.append("| " + " | ".join(cell(x) for x in (str(c.number), c.title, c.law, c.trigger, counting,
                                                            c.pathway, elements)) + " |")
